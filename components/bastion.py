@@ -1,0 +1,95 @@
+"""An admin bastion in the public tier: SSM Session Manager by default, SSH only from an allowlist."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.options import BastionAccess, BastionOptions, require_valid
+
+SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+
+
+@dataclass(frozen=True)
+class BastionArgs:
+    """options: access and size. vpc_id / vpc_cidr: the VPC (outbound is open to it, for tunnels).
+    subnet_id: a public subnet, so the SSM agent reaches AWS without a NAT."""
+
+    options: BastionOptions
+    vpc_id: pulumi.Input[str]
+    vpc_cidr: str
+    subnet_id: pulumi.Input[str]
+
+
+class Bastion(pulumi.ComponentResource):
+    """A Graviton Amazon Linux 2023 instance with IMDSv2 only, an encrypted disk and the SSM agent's role.
+
+    Its security group opens no port unless SSH is asked for, and then only to the allowlist (EC2 Instance
+    Connect or your own key). Outbound: HTTPS anywhere (SSM, updates) and anything inside the VPC (tunnels).
+    """
+
+    def __init__(self, name: str, args: BastionArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        require_valid("Bastion", args.options.problems())
+        super().__init__("zappa-vpc:bastion:Bastion", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        options = args.options
+
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            description="Bastion: SSM Session Manager; SSH only from the configured allowlist",
+            vpc_id=args.vpc_id,
+            egress=[
+                aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443,
+                                                cidr_blocks=["0.0.0.0/0"], description="SSM and updates"),
+                aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0,
+                                                cidr_blocks=[args.vpc_cidr], description="tunnels into the VPC"),
+            ],
+            tags={"Name": f"{name}-sg"},
+            opts=child,
+        )
+        if options.access is BastionAccess.SSH:
+            for index, cidr in enumerate(options.ssh_allowlist):
+                family = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-ssh-{index}",
+                    security_group_id=self.security_group.id,
+                    ip_protocol="tcp", from_port=22, to_port=22,
+                    description="SSH from the configured allowlist",
+                    **family,
+                    opts=child,
+                )
+
+        role = aws.iam.Role(
+            f"{name}-role",
+            assume_role_policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                               "Action": "sts:AssumeRole"}],
+            }),
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(f"{name}-ssm-policy", role=role.name, policy_arn=SSM_MANAGED_POLICY,
+                                     opts=child)
+        profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, opts=child)
+        image = aws.ec2.get_ami_output(
+            most_recent=True,
+            owners=["amazon"],
+            filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[f"al2023-ami-2023.*-{options.architecture}"])],
+        )
+        self.instance = aws.ec2.Instance(
+            f"{name}-instance",
+            ami=image.id,
+            instance_type=options.instance_type,
+            subnet_id=args.subnet_id,
+            vpc_security_group_ids=[self.security_group.id],
+            iam_instance_profile=profile.name,
+            associate_public_ip_address=True,
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required", http_endpoint="enabled"),
+            root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3"),
+            tags={"Name": f"{name}-instance"},
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),
+        )
+        self.register_outputs({"instance_id": self.instance.id, "security_group_id": self.security_group.id})

@@ -1,0 +1,513 @@
+"""Typed options for every component, with the checks that keep bad input from registering anything.
+
+Pure Python (no Pulumi import): the stack settings build these objects from config, and each component
+runs the same `problems()` before it registers a child, so a program that uses our components directly
+gets the same protection as our stacks.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from components.addressing import AddressPlan
+
+
+class Pattern(StrEnum):
+    """The VPC designs we ship; README has a table of when to pick which."""
+
+    ISOLATED = "isolated"
+    SINGLE = "single"
+    PUBLIC_PRIVATE = "public-private"
+    HYBRID = "hybrid"
+    INTERNAL = "internal"
+
+
+class NatStrategy(StrEnum):
+    """How private subnets reach the Internet: not at all, through one NAT, or through a NAT per AZ."""
+
+    NONE = "none"
+    SINGLE = "single"
+    ONE_PER_AZ = "one-per-az"
+
+
+class BastionAccess(StrEnum):
+    """SSM Session Manager needs no inbound rule at all; SSH opens port 22 to an explicit allowlist."""
+
+    SSM = "ssm"
+    SSH = "ssh"
+
+
+class Tier(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+    DATA = "data"
+
+
+@dataclass(frozen=True)
+class PatternTraits:
+    """What a pattern builds, so every rule about patterns reads one table."""
+
+    tiers: tuple[Tier, ...]
+    internet_gateway: bool
+    vpn: bool
+    lambda_tier: Tier
+    description: str
+
+    @property
+    def has_public_tier(self) -> bool:
+        return Tier.PUBLIC in self.tiers
+
+    @property
+    def has_data_tier(self) -> bool:
+        return Tier.DATA in self.tiers
+
+    @property
+    def can_use_nat(self) -> bool:
+        # A NAT lives in a public subnet and serves private ones.
+        return self.has_public_tier and Tier.PRIVATE in self.tiers
+
+
+PATTERN_TRAITS: dict[Pattern, PatternTraits] = {
+    Pattern.ISOLATED: PatternTraits(
+        (Tier.PRIVATE, Tier.DATA), internet_gateway=False, vpn=False, lambda_tier=Tier.PRIVATE,
+        description="private subnets only, no route out; AWS services through VPC endpoints",
+    ),
+    Pattern.SINGLE: PatternTraits(
+        (Tier.PUBLIC,), internet_gateway=True, vpn=False, lambda_tier=Tier.PUBLIC,
+        description="one Internet-accessible tier, no NAT",
+    ),
+    Pattern.PUBLIC_PRIVATE: PatternTraits(
+        (Tier.PUBLIC, Tier.PRIVATE, Tier.DATA), internet_gateway=True, vpn=False, lambda_tier=Tier.PRIVATE,
+        description="public tier with Internet gateway and bastion, private tiers behind NAT",
+    ),
+    Pattern.HYBRID: PatternTraits(
+        (Tier.PUBLIC, Tier.PRIVATE, Tier.DATA), internet_gateway=True, vpn=True, lambda_tier=Tier.PRIVATE,
+        description="public-private plus a site-to-site VPN to the corporate network",
+    ),
+    Pattern.INTERNAL: PatternTraits(
+        (Tier.PRIVATE, Tier.DATA), internet_gateway=False, vpn=True, lambda_tier=Tier.PRIVATE,
+        description="private tiers only, reached from the corporate network over the VPN",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: which field, the value given, what is wrong and what would do."""
+
+    field: str
+    value: object
+    reason: str
+
+
+# SSH needs a real allowlist: these admit the whole Internet.
+_WORLD = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+def _network_problems(field_name: str, values: tuple[str, ...], what: str) -> list[Problem]:
+    problems = []
+    for index, value in enumerate(values):
+        try:
+            ipaddress.ip_network(value, strict=True)
+        except ValueError as error:
+            problems.append(Problem(f"{field_name}[{index}]", value, f"not a valid {what} CIDR ({error})"))
+    return problems
+
+
+@dataclass(frozen=True)
+class BastionOptions:
+    """A small instance in the public tier for admin access to private resources.
+
+    access: `ssm` (default) gives shell and port forwarding through SSM Session Manager with no inbound
+        rule at all; `ssh` opens port 22 to `ssh_allowlist` only.
+    ssh_allowlist: CIDRs allowed to reach port 22 when access is `ssh`; never the whole Internet.
+    instance_type: t4g.nano by default: admin tunnels need little, and Graviton is the cheapest.
+    """
+
+    access: BastionAccess = BastionAccess.SSM
+    ssh_allowlist: tuple[str, ...] = ()
+    instance_type: str = "t4g.nano"
+
+    @property
+    def architecture(self) -> str:
+        """Graviton families (t4g, m7g, c8g...) run arm64 images; the rest x86_64."""
+        family = self.instance_type.split(".")[0]
+        return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
+
+    def problems(self) -> list[Problem]:
+        problems = _network_problems("ssh_allowlist", self.ssh_allowlist, "IPv4 or IPv6")
+        for index, value in enumerate(self.ssh_allowlist):
+            try:
+                network = ipaddress.ip_network(value, strict=True)
+            except ValueError:
+                continue
+            if any(network.version == world.version and network.prefixlen == 0 for world in _WORLD):
+                problems.append(
+                    Problem(
+                        f"ssh_allowlist[{index}]", value,
+                        "opens SSH to the whole Internet; list your office or VPN egress CIDRs, "
+                        "or use access 'ssm', which needs no inbound rule",
+                    )
+                )
+        if self.access is BastionAccess.SSH and not self.ssh_allowlist:
+            problems.append(
+                Problem("ssh_allowlist", "[]", "SSH access needs at least one allowed CIDR; or use access 'ssm'")
+            )
+        if self.access is BastionAccess.SSM and self.ssh_allowlist:
+            problems.append(
+                Problem(
+                    "ssh_allowlist", list(self.ssh_allowlist),
+                    "is set but bastion access is 'ssm', which opens no port; set access to 'ssh' "
+                    "to open SSH to these CIDRs, or remove the allowlist",
+                )
+            )
+        return problems
+
+
+# A VPN device AWS must reach over the Internet cannot sit at one of these (documentation ranges such as
+# 203.0.113.0/24 are allowed, as placeholders in examples).
+_NOT_REACHABLE_FROM_AWS = tuple(
+    ipaddress.ip_network(cidr)
+    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
+                 "169.254.0.0/16", "0.0.0.0/8")
+)
+# Customer gateway ASNs AWS accepts, and the private ranges allowed on the Amazon side.
+_CUSTOMER_ASN_RANGE = (1, 4_294_967_294)
+_AMAZON_ASN_RANGES = ((64_512, 65_534), (4_200_000_000, 4_294_967_294))
+
+
+@dataclass(frozen=True)
+class VpnOptions:
+    """A site-to-site IPsec VPN from the VPC to the corporate network.
+
+    customer_gateway_ip: the public IPv4 address of your VPN device.
+    on_premises_cidrs: the corporate networks; routed statically, and checked not to overlap the VPC.
+    bgp_asn: your device's BGP ASN for dynamic routing; None (default) for static routes.
+    amazon_side_asn: the virtual private gateway's ASN; 64512, the first private ASN, by default.
+    """
+
+    customer_gateway_ip: str
+    on_premises_cidrs: tuple[str, ...] = ()
+    bgp_asn: int | None = None
+    amazon_side_asn: int = 64_512
+
+    @property
+    def static_routing(self) -> bool:
+        return self.bgp_asn is None
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        if not self.customer_gateway_ip:
+            problems.append(
+                Problem("customer_gateway_ip", "", "required: the public IPv4 address of your VPN device")
+            )
+        else:
+            try:
+                address = ipaddress.ip_address(self.customer_gateway_ip)
+            except ValueError:
+                address = None
+            if address is None or address.version != 4:
+                problems.append(
+                    Problem(
+                        "customer_gateway_ip", self.customer_gateway_ip,
+                        "must be the IPv4 address of your VPN device, such as 203.0.113.10",
+                    )
+                )
+            elif any(address in network for network in _NOT_REACHABLE_FROM_AWS):
+                problems.append(
+                    Problem(
+                        "customer_gateway_ip", self.customer_gateway_ip,
+                        "is a private address; AWS reaches your VPN device over the Internet, so give "
+                        "its public IPv4 address",
+                    )
+                )
+        problems += _network_problems("on_premises_cidrs", self.on_premises_cidrs, "IPv4")
+        if self.static_routing and not self.on_premises_cidrs:
+            problems.append(
+                Problem(
+                    "on_premises_cidrs", "[]",
+                    "static routing needs the corporate networks to route to; list them, or set a BGP ASN",
+                )
+            )
+        low, high = _CUSTOMER_ASN_RANGE
+        if self.bgp_asn is not None and not low <= self.bgp_asn <= high:
+            problems.append(Problem("bgp_asn", self.bgp_asn, f"a BGP ASN is a number from {low} to {high}"))
+        if not any(low <= self.amazon_side_asn <= high for low, high in _AMAZON_ASN_RANGES):
+            problems.append(
+                Problem(
+                    "amazon_side_asn", self.amazon_side_asn,
+                    "must be a private ASN: 64512 to 65534, or 4200000000 to 4294967294",
+                )
+            )
+        return problems
+
+
+@dataclass(frozen=True)
+class FlowLogOptions:
+    """VPC flow logs to CloudWatch Logs: every accepted and rejected connection, for incident response.
+
+    retention_days: how long CloudWatch keeps them; 90 days by default.
+    """
+
+    retention_days: int = 90
+
+    # CloudWatch Logs accepts only these retention periods.
+    ALLOWED_RETENTION = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                         2557, 2922, 3288, 3653)
+
+    def problems(self) -> list[Problem]:
+        if self.retention_days in self.ALLOWED_RETENTION:
+            return []
+        allowed = ", ".join(str(days) for days in self.ALLOWED_RETENTION)
+        return [Problem("retention_days", self.retention_days, f"CloudWatch Logs keeps logs for one of: {allowed}")]
+
+
+@dataclass(frozen=True)
+class NetworkOptions:
+    """Everything a VPC pattern component needs.
+
+    plan: the address plan (see components/addressing.py), holding every tier the pattern creates.
+    availability_zones: one name per AZ in use, at least 2, in the order of the plan's az_index.
+    nat: how private subnets reach the Internet; must be `none` where the pattern has no public tier.
+    flow_logs: None turns them off (dev); on in prod.
+    bastion: None for no bastion; needs a public tier.
+    vpn: required by the hybrid and internal patterns, refused elsewhere.
+    """
+
+    pattern: Pattern
+    plan: AddressPlan
+    availability_zones: tuple[str, ...]
+    nat: NatStrategy = NatStrategy.NONE
+    flow_logs: FlowLogOptions | None = None
+    bastion: BastionOptions | None = None
+    vpn: VpnOptions | None = None
+
+    @property
+    def traits(self) -> PatternTraits:
+        return PATTERN_TRAITS[self.pattern]
+
+    def problems(self) -> list[Problem]:
+        traits = self.traits
+        problems = []
+        if len(self.availability_zones) < 2:
+            problems.append(
+                Problem(
+                    "availability_zones", list(self.availability_zones),
+                    "the database and Lambda need subnets in at least 2 availability zones; use 2 or more",
+                )
+            )
+        if len(set(self.availability_zones)) != len(self.availability_zones):
+            problems.append(
+                Problem("availability_zones", list(self.availability_zones), "lists an availability zone twice")
+            )
+        if self.nat is not NatStrategy.NONE and not traits.can_use_nat:
+            problems.append(
+                Problem(
+                    "nat", self.nat.value,
+                    f"the {self.pattern.value} pattern has no public tier with private subnets behind it "
+                    "for a NAT gateway to serve; use 'none', or the public-private or hybrid pattern",
+                )
+            )
+        if self.bastion is not None:
+            if not traits.has_public_tier:
+                problems.append(
+                    Problem(
+                        "bastion", self.bastion.access.value,
+                        f"the {self.pattern.value} pattern has no public tier for a bastion; use 'none' "
+                        "(reach private resources over the VPN or SSM endpoints instead)",
+                    )
+                )
+            problems += [_nested("bastion", p) for p in self.bastion.problems()]
+        if traits.vpn and self.vpn is None:
+            problems.append(
+                Problem("vpn", None, f"the {self.pattern.value} pattern connects a corporate network: "
+                        "give the VPN's customer gateway IP")
+            )
+        if self.vpn is not None:
+            if not traits.vpn:
+                problems.append(
+                    Problem("vpn", self.vpn.customer_gateway_ip,
+                            f"the {self.pattern.value} pattern has no VPN; use the hybrid or internal pattern")
+                )
+            problems += [_nested("vpn", p) for p in self.vpn.problems()]
+            problems += self._overlap_problems(self.vpn.on_premises_cidrs)
+        if self.flow_logs is not None:
+            problems += [_nested("flow_logs", p) for p in self.flow_logs.problems()]
+        return problems
+
+    def _overlap_problems(self, on_premises: tuple[str, ...]) -> list[Problem]:
+        vpc = ipaddress.ip_network(self.plan.vpc_cidr)
+        problems = []
+        for index, value in enumerate(on_premises):
+            try:
+                network = ipaddress.ip_network(value, strict=True)
+            except ValueError:
+                continue  # reported by VpnOptions
+            if network.version == vpc.version and network.overlaps(vpc):
+                problems.append(
+                    Problem(
+                        f"vpn.on_premises_cidrs[{index}]", value,
+                        f"overlaps the VPC {vpc}: traffic to it would never leave the VPC; "
+                        "give the VPC a range the corporate network does not use",
+                    )
+                )
+        return problems
+
+
+def _nested(prefix: str, problem: Problem) -> Problem:
+    return Problem(f"{prefix}.{problem.field}", problem.value, problem.reason)
+
+
+class DatabaseEngine(StrEnum):
+    POSTGRES = "postgres"
+    MYSQL = "mysql"
+
+
+DATABASE_PORTS = {DatabaseEngine.POSTGRES: 5432, DatabaseEngine.MYSQL: 3306}
+# Major versions pinned so a stack deploys the same engine every time; RDS picks the newest minor.
+DEFAULT_ENGINE_VERSIONS = {DatabaseEngine.POSTGRES: "16", DatabaseEngine.MYSQL: "8.0"}
+
+
+@dataclass(frozen=True)
+class DatabaseOptions:
+    """A private RDS database in the data tier.
+
+    engine: PostgreSQL by default (Django's best-supported database), or MySQL.
+    engine_version: empty for the pinned major version of the engine (16 for PostgreSQL, 8.0 for MySQL).
+    instance_class: db.t4g.micro by default, the smallest Graviton class; raise it for real traffic.
+    storage_gb / max_storage_gb: gp3 storage, grown automatically up to the maximum.
+    multi_az: a standby in a second AZ (prod). deletion_protection: refuse deletes (prod).
+    final_snapshot: take a snapshot when the database is deleted; on by default, off only for throwaway stacks.
+    backup_retention_days: automated backups kept 1..35 days (7 by default).
+    proxy: RDS Proxy in front, so many concurrent Lambdas share a few connections.
+    """
+
+    engine: DatabaseEngine = DatabaseEngine.POSTGRES
+    engine_version: str = ""
+    instance_class: str = "db.t4g.micro"
+    storage_gb: int = 20
+    max_storage_gb: int = 100
+    database_name: str = "app"
+    multi_az: bool = False
+    deletion_protection: bool = False
+    final_snapshot: bool = True
+    backup_retention_days: int = 7
+    proxy: bool = False
+
+    @property
+    def port(self) -> int:
+        return DATABASE_PORTS[self.engine]
+
+    @property
+    def version(self) -> str:
+        return self.engine_version or DEFAULT_ENGINE_VERSIONS[self.engine]
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        if not 20 <= self.storage_gb <= 65_536:
+            problems.append(Problem("storage_gb", self.storage_gb, "gp3 storage is 20 to 65536 GiB"))
+        if self.max_storage_gb < self.storage_gb or self.max_storage_gb > 65_536:
+            problems.append(
+                Problem("max_storage_gb", self.max_storage_gb,
+                        f"must be at least the storage ({self.storage_gb}) and at most 65536 GiB")
+            )
+        if not 1 <= self.backup_retention_days <= 35:
+            problems.append(
+                Problem("backup_retention_days", self.backup_retention_days,
+                        "RDS keeps automated backups 1 to 35 days; 0 would turn backups off")
+            )
+        if not self.instance_class.startswith("db."):
+            problems.append(
+                Problem("instance_class", self.instance_class, "an RDS instance class, such as db.t4g.micro")
+            )
+        name_ok = self.database_name[:1].isalpha() and self.database_name.replace("_", "").isalnum()
+        if not name_ok or len(self.database_name) > 63:
+            problems.append(
+                Problem("database_name", self.database_name,
+                        "letters, digits and underscores, starting with a letter, at most 63 characters")
+            )
+        return problems
+
+
+# Interface endpoints a Django app on Lambda commonly needs; each costs money per AZ, so none by default.
+INTERFACE_ENDPOINT_SERVICES = frozenset({
+    "sqs", "sns", "secretsmanager", "ssm", "ssmmessages", "ec2messages", "kms", "logs", "monitoring", "sts",
+    "lambda", "events", "states", "execute-api", "ecr.api", "ecr.dkr", "rds", "elasticache", "email-smtp",
+    "kinesis-streams", "firehose", "xray", "athena", "glue", "sagemaker.runtime", "bedrock-runtime",
+})
+GATEWAY_ENDPOINT_SERVICES = frozenset({"s3", "dynamodb"})
+
+
+@dataclass(frozen=True)
+class EndpointOptions:
+    """Private access to AWS services without the Internet.
+
+    gateway: S3 and DynamoDB gateway endpoints; free, so both by default.
+    interface: services reached through an interface endpoint in every AZ (about 7.3 USD a month per AZ
+        each); the isolated and internal patterns need one for every service the app calls.
+    """
+
+    gateway: tuple[str, ...] = ("s3", "dynamodb")
+    interface: tuple[str, ...] = ()
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        for field_name, names, known in (
+            ("gateway", self.gateway, GATEWAY_ENDPOINT_SERVICES),
+            ("interface", self.interface, INTERFACE_ENDPOINT_SERVICES),
+        ):
+            for index, name in enumerate(names):
+                if name not in known:
+                    valid = ", ".join(sorted(known))
+                    problems.append(
+                        Problem(f"{field_name}[{index}]", name, f"not a known service; use one of: {valid}")
+                    )
+            if len(set(names)) != len(names):
+                problems.append(Problem(field_name, list(names), "lists a service twice"))
+        return problems
+
+
+@dataclass(frozen=True)
+class ServiceAccessOptions:
+    """What the Lambda reaches privately: the database and AWS services. Checked against the network."""
+
+    database: DatabaseOptions | None = None
+    endpoints: EndpointOptions = field(default_factory=EndpointOptions)
+
+    def problems(self, network: NetworkOptions) -> list[Problem]:
+        traits = network.traits
+        problems = [_nested("endpoints", p) for p in self.endpoints.problems()]
+        if self.database is not None:
+            problems += [_nested("database", p) for p in self.database.problems()]
+            if not traits.has_data_tier:
+                problems.append(
+                    Problem(
+                        "database.engine", self.database.engine.value,
+                        f"the {network.pattern.value} pattern has no private data tier, and a database in "
+                        "an Internet-accessible subnet is a public database; use the public-private pattern",
+                    )
+                )
+        reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
+        if self.database is not None and not reaches_internet and "secretsmanager" not in self.endpoints.interface:
+            problems.append(
+                Problem(
+                    "endpoints.interface", list(self.endpoints.interface),
+                    "the Lambda has no route to the Internet here, so it cannot read the database secret; "
+                    "add 'secretsmanager'",
+                )
+            )
+        return problems
+
+
+class InvalidOptionsError(ValueError):
+    """A component was given options it cannot build; raised before it registers anything."""
+
+
+def require_valid(component: str, problems: list[Problem]) -> None:
+    """Raise InvalidOptionsError listing every problem, so a component registers nothing on bad input."""
+    if problems:
+        lines = "\n".join(f"  - {p.field} = {p.value!r}: {p.reason}" for p in problems)
+        raise InvalidOptionsError(f"{component}: invalid options:\n{lines}")

@@ -1,0 +1,370 @@
+"""Stack config -> typed, validated settings, before anything is registered.
+
+Pure Python: `parse_settings` takes config values as the Pulumi CLI hands them to a program (strings,
+structured values as JSON). Every problem is collected and reported at once, each naming the config key,
+the bad value and what would be valid.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from components.addressing import AddressPlan, AddressPlanError, TierSpec, plan_addresses, prefix_for_hosts
+from components.options import (
+    PATTERN_TRAITS,
+    BastionAccess,
+    BastionOptions,
+    DatabaseEngine,
+    DatabaseOptions,
+    EndpointOptions,
+    FlowLogOptions,
+    NatStrategy,
+    NetworkOptions,
+    Pattern,
+    Problem,
+    ServiceAccessOptions,
+    Tier,
+    VpnOptions,
+)
+
+PROJECT = "zappa-vpc"
+AUTO = "auto"
+
+ConfigType = Literal["string", "integer", "boolean", "array"]
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """One declared config key; Pulumi.yaml declares exactly these (a test holds them equal)."""
+
+    name: str
+    type: ConfigType
+    default: Any
+    description: str
+
+
+CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
+    ConfigKey("pattern", "string", "public-private",
+              "VPC design: isolated | single | public-private | hybrid | internal (see README)."),
+    ConfigKey("vpcCidr", "string", "10.0.0.0/16",
+              "The VPC's IPv4 range, /16 to /28; must not overlap networks it will be connected to."),
+    ConfigKey("azCount", "integer", 2,
+              "How many availability zones to use (at least 2), taken in order from the region's zones."),
+    ConfigKey("availabilityZones", "array", [],
+              "Explicit zone names (e.g. [eu-west-1a, eu-west-1b]); empty to take azCount from the region."),
+    ConfigKey("azSlots", "integer", 4,
+              "Address room reserved per tier for this many AZs, so adding an AZ later moves no subnet."),
+    ConfigKey("publicSubnetPrefix", "integer", 24, "Prefix length of each public subnet."),
+    ConfigKey("privateSubnetPrefix", "integer", 20,
+              "Prefix length of each private (Lambda) subnet; every concurrent Lambda ENI takes an address."),
+    ConfigKey("privateSubnetAddresses", "integer", 0,
+              "If set, the usable addresses each Lambda subnet must hold; sizes the private tier instead "
+              "of privateSubnetPrefix."),
+    ConfigKey("dataSubnetPrefix", "integer", 24, "Prefix length of each data (database) subnet."),
+    ConfigKey("publicSubnetCidrs", "array", [],
+              "Explicit public subnet CIDRs, one per AZ, to adopt an existing layout; empty to plan them."),
+    ConfigKey("privateSubnetCidrs", "array", [], "Explicit private subnet CIDRs, one per AZ; empty to plan."),
+    ConfigKey("dataSubnetCidrs", "array", [], "Explicit data subnet CIDRs, one per AZ; empty to plan."),
+    ConfigKey("natStrategy", "string", AUTO,
+              "none | single | one-per-az | auto (single where the pattern has private subnets behind a "
+              "public tier, else none)."),
+    ConfigKey("flowLogs", "boolean", False, "Send VPC flow logs to CloudWatch Logs (turn on in prod)."),
+    ConfigKey("flowLogRetentionDays", "integer", 90, "Days CloudWatch Logs keeps the flow logs."),
+    ConfigKey("bastion", "string", AUTO,
+              "none | ssm | ssh | auto (ssm in public-private and hybrid, else none). ssm opens no "
+              "inbound port."),
+    ConfigKey("bastionSshAllowlist", "array", [],
+              "CIDRs allowed to SSH to the bastion when bastion is ssh; never 0.0.0.0/0 or ::/0."),
+    ConfigKey("bastionInstanceType", "string", "t4g.nano", "Bastion EC2 instance type (Graviton)."),
+    ConfigKey("vpnCustomerGatewayIp", "string", "",
+              "Public IPv4 address of your VPN device (hybrid and internal patterns)."),
+    ConfigKey("vpnOnPremisesCidrs", "array", [],
+              "Corporate networks reached over the VPN; static routes unless vpnBgpAsn is set."),
+    ConfigKey("vpnBgpAsn", "integer", 0, "Your VPN device's BGP ASN for dynamic routing; 0 for static routes."),
+    ConfigKey("vpnAmazonSideAsn", "integer", 64512, "Private ASN of the AWS side of the VPN."),
+    ConfigKey("database", "string", AUTO,
+              "none | postgres | mysql | auto (postgres where the pattern has a data tier, except "
+              "isolated, else none)."),
+    ConfigKey("databaseEngineVersion", "string", "", "Engine version; empty for the pinned major (16 / 8.0)."),
+    ConfigKey("databaseInstanceClass", "string", "db.t4g.micro", "RDS instance class."),
+    ConfigKey("databaseName", "string", "app", "Name of the database Django connects to."),
+    ConfigKey("databaseStorageGb", "integer", 20, "Allocated gp3 storage in GiB (20 to 65536)."),
+    ConfigKey("databaseMaxStorageGb", "integer", 100, "Storage autoscaling ceiling in GiB."),
+    ConfigKey("databaseMultiAz", "boolean", False, "Keep a standby in a second AZ (prod)."),
+    ConfigKey("databaseDeletionProtection", "boolean", False, "Refuse to delete the database (prod)."),
+    ConfigKey("databaseFinalSnapshot", "boolean", True, "Snapshot the database when it is deleted."),
+    ConfigKey("databaseBackupRetentionDays", "integer", 7, "Days of automated backups (1 to 35)."),
+    ConfigKey("databaseProxy", "boolean", False,
+              "Put RDS Proxy in front of the database so many Lambdas share few connections."),
+    ConfigKey("gatewayEndpoints", "array", ["s3", "dynamodb"], "Gateway endpoints (free): s3, dynamodb."),
+    ConfigKey("interfaceEndpoints", "array", [],
+              "Interface endpoints in every AZ (e.g. sqs, sns, secretsmanager); about 7.3 USD a month per "
+              "AZ each."),
+)
+_SCHEMA = {key.name: key for key in CONFIG_SCHEMA}
+
+
+class SettingsError(Exception):
+    """The stack's config has problems; the message lists every one."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid stack configuration:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a stack builds, validated."""
+
+    project: str
+    stack: str
+    region: str
+    network: NetworkOptions
+    access: ServiceAccessOptions
+
+    @property
+    def plan(self) -> AddressPlan:
+        return self.network.plan
+
+
+def _show(value: object) -> str:
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+
+
+class _Reader:
+    """Typed reads of raw config strings, collecting a message per bad value."""
+
+    def __init__(self, raw: Mapping[str, str | None]) -> None:
+        self.raw = raw
+        self.messages: list[str] = []
+
+    def fail(self, key: str, value: object, reason: str) -> None:
+        self.messages.append(f"{PROJECT}:{key} = {_show(value)}: {reason}")
+
+    def get(self, key: str) -> Any:
+        spec = _SCHEMA[key]
+        text = self.raw.get(key)
+        if text is None:
+            return spec.default
+        match spec.type:
+            case "string":
+                return text.strip()
+            case "integer":
+                try:
+                    return int(text)
+                except ValueError:
+                    self.fail(key, text, "expected a whole number")
+            case "boolean":
+                if text.lower() in ("true", "false"):
+                    return text.lower() == "true"
+                self.fail(key, text, "expected true or false")
+            case "array":
+                try:
+                    value = json.loads(text)
+                except json.JSONDecodeError:
+                    value = None
+                if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                    return tuple(item.strip() for item in value)
+                self.fail(key, text, "expected a list of strings, e.g. [a, b] in the stack file")
+        return spec.default if spec.type != "array" else tuple(spec.default)
+
+    def choice(self, key: str, allowed: Sequence[str]) -> str | None:
+        value = self.get(key)
+        if value in allowed:
+            return value
+        self.fail(key, value, f"use one of: {', '.join(allowed)}")
+        return None
+
+
+# Which config key an options field came from, to name it in messages.
+_FIELD_KEYS = {
+    "availability_zones": "availabilityZones",
+    "nat": "natStrategy",
+    "bastion": "bastion",
+    "bastion.ssh_allowlist": "bastionSshAllowlist",
+    "bastion.instance_type": "bastionInstanceType",
+    "vpn": "vpnCustomerGatewayIp",
+    "vpn.customer_gateway_ip": "vpnCustomerGatewayIp",
+    "vpn.on_premises_cidrs": "vpnOnPremisesCidrs",
+    "vpn.bgp_asn": "vpnBgpAsn",
+    "vpn.amazon_side_asn": "vpnAmazonSideAsn",
+    "flow_logs.retention_days": "flowLogRetentionDays",
+    "database.engine": "database",
+    "database.storage_gb": "databaseStorageGb",
+    "database.max_storage_gb": "databaseMaxStorageGb",
+    "database.backup_retention_days": "databaseBackupRetentionDays",
+    "database.instance_class": "databaseInstanceClass",
+    "database.database_name": "databaseName",
+    "endpoints.gateway": "gatewayEndpoints",
+    "endpoints.interface": "interfaceEndpoints",
+}
+_PLAN_SUBJECT_KEYS = {"vpc_cidr": "vpcCidr", "az_count": "azCount", "az_slots": "azSlots"}
+_TIER_PREFIX_KEYS = {Tier.PUBLIC: "publicSubnetPrefix", Tier.PRIVATE: "privateSubnetPrefix",
+                     Tier.DATA: "dataSubnetPrefix"}
+_TIER_CIDR_KEYS = {Tier.PUBLIC: "publicSubnetCidrs", Tier.PRIVATE: "privateSubnetCidrs",
+                   Tier.DATA: "dataSubnetCidrs"}
+
+
+def _config_key(field_path: str) -> str:
+    """`vpn.on_premises_cidrs[1]` -> `vpnOnPremisesCidrs[1]`."""
+    base, bracket, index = field_path.partition("[")
+    return _FIELD_KEYS.get(base, base) + (bracket + index if bracket else "")
+
+
+def _plan_subject_key(subject: str, sized_by_addresses: bool) -> str:
+    if subject.startswith("tier:"):
+        tier_name, bracket, index = subject[len("tier:"):].partition("[")
+        tier = Tier(tier_name)
+        if bracket:
+            return f"{_TIER_CIDR_KEYS[tier]}[{index}"
+        if tier is Tier.PRIVATE and sized_by_addresses:
+            return "privateSubnetAddresses"
+        return _TIER_PREFIX_KEYS[tier]
+    return _PLAN_SUBJECT_KEYS.get(subject, subject)
+
+
+def parse_settings(
+    raw: Mapping[str, str | None],
+    *,
+    stack: str,
+    region: str | None,
+    region_zones: Callable[[], Sequence[str]],
+) -> Settings:
+    """Validate the stack's config (`raw`: key without namespace -> the CLI's string) into Settings.
+
+    `region_zones` lists the region's available AZs; it is called only when `availabilityZones` is not set.
+    Raises SettingsError listing every problem.
+    """
+    read = _Reader(raw)
+    unknown = sorted(set(raw) - set(_SCHEMA))
+    for key in unknown:
+        read.fail(key, raw[key], f"not a setting of {PROJECT}; the settings are listed in Pulumi.yaml")
+    if not region:
+        read.messages.append("aws:region is not set: set it in the stack file, e.g. aws:region: us-east-1")
+
+    pattern_name = read.choice("pattern", [p.value for p in Pattern])
+    pattern = Pattern(pattern_name) if pattern_name else Pattern.PUBLIC_PRIVATE
+    traits = PATTERN_TRAITS[pattern]
+
+    nat_name = read.choice("natStrategy", [AUTO, *(n.value for n in NatStrategy)])
+    if nat_name in (None, AUTO):
+        nat = NatStrategy.SINGLE if traits.can_use_nat else NatStrategy.NONE
+    else:
+        nat = NatStrategy(nat_name)
+
+    zones = read.get("availabilityZones")
+    az_count = read.get("azCount")
+    if zones:
+        # Explicit zones decide the count (the CLI always passes azCount, as its declared default).
+        az_count = len(zones)
+    elif region and isinstance(az_count, int) and az_count >= 2:
+        available = list(region_zones())
+        if az_count > len(available):
+            read.fail("azCount", az_count, f"{region} has {len(available)} available zones; use at most that")
+        zones = tuple(available[:az_count])
+
+    plan = _plan(read, traits.tiers, az_count)
+    bastion = _bastion(read, traits.can_use_nat)
+    vpn = _vpn(read, traits.vpn)
+    flow_logs = FlowLogOptions(read.get("flowLogRetentionDays")) if read.get("flowLogs") else None
+    access = ServiceAccessOptions(
+        database=_database(read, pattern),
+        endpoints=EndpointOptions(gateway=read.get("gatewayEndpoints"), interface=read.get("interfaceEndpoints")),
+    )
+
+    if plan is None or read.messages:
+        raise SettingsError(read.messages)
+    network = NetworkOptions(pattern=pattern, plan=plan, availability_zones=tuple(zones or ()), nat=nat,
+                             flow_logs=flow_logs, bastion=bastion, vpn=vpn)
+    problems: list[Problem] = network.problems() + access.problems(network)
+    for problem in problems:
+        read.fail(_config_key(problem.field), problem.value, problem.reason)
+    if read.messages:
+        raise SettingsError(read.messages)
+    return Settings(project=PROJECT, stack=stack, region=region or "", network=network, access=access)
+
+
+def _plan(read: _Reader, tiers: Sequence[Tier], az_count: Any) -> AddressPlan | None:
+    """Plan all three tiers, whatever the pattern, so switching pattern later moves no subnet."""
+    addresses = read.get("privateSubnetAddresses")
+    prefixes = {tier: read.get(key) for tier, key in _TIER_PREFIX_KEYS.items()}
+    if isinstance(addresses, int) and addresses > 0:
+        try:
+            prefixes[Tier.PRIVATE] = prefix_for_hosts(addresses)
+        except AddressPlanError as error:
+            for problem in error.problems:
+                read.fail("privateSubnetAddresses", addresses, problem.reason)
+            return None
+    explicit = {tier.value: read.get(key) for tier, key in _TIER_CIDR_KEYS.items() if read.get(key)}
+    for tier_name in explicit:
+        if Tier(tier_name) not in tiers:
+            read.fail(_TIER_CIDR_KEYS[Tier(tier_name)], list(explicit[tier_name]),
+                      "this pattern has no such tier; remove the setting")
+    if not all(isinstance(value, int) for value in (*prefixes.values(), az_count, read.get("azSlots"))):
+        return None
+    try:
+        return plan_addresses(
+            read.get("vpcCidr"),
+            [TierSpec(tier.value, prefix) for tier, prefix in prefixes.items()],
+            az_count,
+            az_slots=read.get("azSlots"),
+            explicit=explicit or None,
+        )
+    except AddressPlanError as error:
+        sized_by_addresses = isinstance(addresses, int) and addresses > 0
+        for problem in error.problems:
+            read.fail(_plan_subject_key(problem.subject, sized_by_addresses), problem.value, problem.reason)
+        return None
+
+
+def _bastion(read: _Reader, has_private_tiers_behind_public: bool) -> BastionOptions | None:
+    mode = read.choice("bastion", [AUTO, "none", *(a.value for a in BastionAccess)])
+    if mode == AUTO:
+        mode = BastionAccess.SSM.value if has_private_tiers_behind_public else "none"
+    allowlist = read.get("bastionSshAllowlist")
+    if mode in (None, "none"):
+        if allowlist:
+            read.fail("bastionSshAllowlist", list(allowlist), "is set but there is no bastion; set bastion: ssh")
+        return None
+    return BastionOptions(access=BastionAccess(mode), ssh_allowlist=allowlist,
+                          instance_type=read.get("bastionInstanceType"))
+
+
+def _vpn(read: _Reader, pattern_has_vpn: bool) -> VpnOptions | None:
+    ip = read.get("vpnCustomerGatewayIp")
+    if not pattern_has_vpn and not ip:
+        return None
+    bgp_asn = read.get("vpnBgpAsn")
+    return VpnOptions(
+        customer_gateway_ip=ip,
+        on_premises_cidrs=read.get("vpnOnPremisesCidrs"),
+        bgp_asn=bgp_asn if isinstance(bgp_asn, int) and bgp_asn != 0 else None,
+        amazon_side_asn=read.get("vpnAmazonSideAsn"),
+    )
+
+
+def _database(read: _Reader, pattern: Pattern) -> DatabaseOptions | None:
+    engine = read.choice("database", [AUTO, "none", *(e.value for e in DatabaseEngine)])
+    if engine == AUTO:
+        wants_database = PATTERN_TRAITS[pattern].has_data_tier and pattern is not Pattern.ISOLATED
+        engine = DatabaseEngine.POSTGRES.value if wants_database else "none"
+    if engine in (None, "none"):
+        if engine == "none" and read.get("databaseProxy"):
+            read.fail("databaseProxy", True, "RDS Proxy needs a database to front; set database or drop the proxy")
+        return None
+    return DatabaseOptions(
+        engine=DatabaseEngine(engine),
+        engine_version=read.get("databaseEngineVersion"),
+        instance_class=read.get("databaseInstanceClass"),
+        database_name=read.get("databaseName"),
+        storage_gb=read.get("databaseStorageGb"),
+        max_storage_gb=read.get("databaseMaxStorageGb"),
+        multi_az=read.get("databaseMultiAz"),
+        deletion_protection=read.get("databaseDeletionProtection"),
+        final_snapshot=read.get("databaseFinalSnapshot"),
+        backup_retention_days=read.get("databaseBackupRetentionDays"),
+        proxy=read.get("databaseProxy"),
+    )

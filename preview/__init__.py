@@ -1,0 +1,1 @@
+"""Offline preview: run a stack under the SDK's mock engine and judge it with the real policy pack."""

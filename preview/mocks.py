@@ -1,0 +1,100 @@
+"""Mock AWS provider for the offline preview and the tests.
+
+On a preview (`preview=True`) every new resource gets an unknown id and no computed outputs, exactly as
+on a first `pulumi preview`. With `preview=False` it plays an update: ids and the computed outputs the
+program reads are known, shaped like AWS's, so the same program and policy pack can be checked both ways.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+# Id prefixes AWS uses, so that "known id" runs look like the real thing to the policy pack.
+_ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/vpnGateway:VpnGateway": "vgw",
+    "aws:ec2/customerGateway:CustomerGateway": "cgw",
+    "aws:ec2/vpnConnection:VpnConnection": "vpn",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/instance:Instance": "i",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+}
+
+_ACCOUNT_ID = "123456789012"
+_AMI_ID = "ami-0123456789abcdef0"
+
+
+def _fake_id(resource_type: str, name: str) -> str:
+    digest = hashlib.sha256(f"{resource_type}/{name}".encode()).hexdigest()[:17]
+    prefix = _ID_PREFIXES.get(resource_type)
+    return f"{prefix}-{digest}" if prefix else f"{name}-id"
+
+
+class AwsMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and the few data-source calls a network program makes."""
+
+    def __init__(self, region: str, preview: bool) -> None:
+        self.region = region
+        self.preview = preview
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if self.preview or not args.custom:
+            # First preview: the engine knows only what the program gave it. Components have no id.
+            return "", dict(args.inputs)
+        resource_id = _fake_id(args.typ, args.name)
+        return resource_id, {**args.inputs, **self._computed_outputs(args, resource_id)}
+
+    def _computed_outputs(self, args: pulumi.runtime.MockResourceArgs, resource_id: str) -> dict[str, Any]:
+        arn_base = f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{self.region}:{_ACCOUNT_ID}"
+        outputs: dict[str, Any] = {"arn": f"{arn_base}:{resource_id}"}
+        if args.typ == "aws:rds/instance:Instance":
+            host = f"{args.name}.c0ffee.{self.region}.rds.amazonaws.com"
+            outputs |= {
+                "address": host,
+                "endpoint": f"{host}:{args.inputs.get('port', 5432)}",
+                "masterUserSecrets": [
+                    {"secretArn": f"arn:aws:secretsmanager:{self.region}:{_ACCOUNT_ID}:secret:rds!{args.name}"}
+                ],
+            }
+        if args.typ == "aws:rds/proxy:Proxy":
+            outputs["endpoint"] = f"{args.name}.proxy-c0ffee.{self.region}.rds.amazonaws.com"
+        if args.typ == "aws:ec2/securityGroup:SecurityGroup":
+            outputs["name"] = args.inputs.get("name") or args.name
+        if args.typ == "aws:rds/subnetGroup:SubnetGroup":
+            outputs["name"] = args.inputs.get("name") or args.name
+        return outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        token = args.token
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {
+                "id": self.region,
+                "names": [f"{self.region}{letter}" for letter in letters],
+                "zoneIds": [f"use1-az{index}" for index in range(1, len(letters) + 1)],
+                "state": "available",
+            }
+        if token == "aws:index/getRegion:getRegion":
+            return {"id": self.region, "name": self.region, "region": self.region}
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"id": _ACCOUNT_ID, "accountId": _ACCOUNT_ID, "arn": f"arn:aws:iam::{_ACCOUNT_ID}:root"}
+        if token == "aws:index/getPartition:getPartition":
+            return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+        if token == "aws:ec2/getAmi:getAmi":
+            return {"id": _AMI_ID, "imageId": _AMI_ID, "architecture": "x86_64"}
+        if token == "aws:ssm/getParameter:getParameter":
+            return {"id": args.args.get("name", ""), "name": args.args.get("name", ""), "value": _AMI_ID}
+        raise NotImplementedError(f"the offline preview has no answer for the data source {token}")

@@ -1,0 +1,145 @@
+"""The resource tree of a preview, printed the way `pulumi preview` prints a first preview.
+
+Children hang under the component that registered them (their `parent` URN), in registration order;
+every resource is a create, because the offline preview has no earlier state to diff against.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from preview.model import UNKNOWN, ResourceRecord
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+_PLAN = "create"
+
+
+@dataclass
+class TreeNode:
+    """One resource and the resources it is the parent of."""
+
+    record: ResourceRecord
+    children: list[TreeNode] = field(default_factory=list)
+
+
+def is_shown(record: ResourceRecord) -> bool:
+    """Whether `pulumi preview` lists the resource: providers are hidden, like the CLI's default ones."""
+    return not record.type.startswith("pulumi:providers:")
+
+
+def build_tree(records: Iterable[ResourceRecord], stack_name: str) -> TreeNode:
+    """The stack resource with every shown resource under its parent, in registration order.
+
+    A resource whose parent was not recorded hangs under the stack, so nothing registered goes missing.
+    When the run recorded no stack resource (hand-made records), one named `stack_name` is made up.
+    """
+    shown = [r for r in records if is_shown(r)]
+    stack_record = next((r for r in shown if r.type == STACK_TYPE), None)
+    if stack_record is None:
+        stack_record = ResourceRecord(
+            urn=f"urn:pulumi:{stack_name}::{STACK_TYPE}::{stack_name}",
+            type=STACK_TYPE,
+            name=stack_name,
+            custom=False,
+            properties={},
+        )
+    root = TreeNode(stack_record)
+    nodes = {r.urn: TreeNode(r) for r in shown if r is not stack_record}
+    nodes[root.record.urn] = root
+    for record in shown:
+        if record is stack_record:
+            continue
+        parent = nodes.get(record.parent, root)
+        parent.children.append(nodes[record.urn])
+    return root
+
+
+def display_type(resource_type: str) -> str:
+    """The type as the CLI displays it: `aws:ec2/vpc:Vpc` -> `aws:ec2:Vpc` when the module repeats the name."""
+    parts = resource_type.split(":")
+    if len(parts) != 3 or "/" not in parts[1]:
+        return resource_type
+    package, module, name = parts
+    namespace, _, file_name = module.rpartition("/")
+    if file_name != name[:1].lower() + name[1:]:
+        return resource_type
+    return f"{package}:{namespace}:{name}"
+
+
+def _rows(node: TreeNode, prefix: str = "", connector: str = "") -> list[tuple[str, str]]:
+    rows = [(prefix + connector + display_type(node.record.type), node.record.name)]
+    child_prefix = prefix + {"├─ ": "│  ", "└─ ": "   "}.get(connector, "")
+    for index, child in enumerate(node.children):
+        last = index == len(node.children) - 1
+        rows.extend(_rows(child, child_prefix, "└─ " if last else "├─ "))
+    return rows
+
+
+def count_nodes(root: TreeNode) -> int:
+    return 1 + sum(count_nodes(child) for child in root.children)
+
+
+def render_tree(root: TreeNode) -> str:
+    """The `Type / Name / Plan` table of a first `pulumi preview`, with its `Resources:` summary."""
+    rows = [("Type", "Name")] + _rows(root)
+    type_width = max(len(type_cell) for type_cell, _ in rows)
+    name_width = max(len(name) for _, name in rows)
+    lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Plan"]
+    lines += [f" +   {type_cell:<{type_width}}  {name:<{name_width}}  {_PLAN}" for type_cell, name in rows[1:]]
+    lines += ["", "Resources:", f"    + {count_nodes(root)} to create"]
+    return "\n".join(lines)
+
+
+def counts_by_type(records: Iterable[ResourceRecord]) -> dict[str, int]:
+    """How many resources of each type, most numerous first (the stack and providers left out)."""
+    counts = Counter(r.type for r in records if is_shown(r) and r.type != STACK_TYPE)
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def render_counts(counts: Mapping[str, int]) -> str:
+    if not counts:
+        return "Resources by type:\n    (none)"
+    width = len(str(max(counts.values())))
+    lines = [f"    {count:>{width}}  {display_type(resource_type)}" for resource_type, count in counts.items()]
+    return "\n".join(["Resources by type:", *lines])
+
+
+def _display_value(value: Any) -> str:
+    # The CLI shows a value that is unknown until deployment as `output<string>`; so do we, nested too.
+    if value == UNKNOWN:
+        return "output<string>"
+    if isinstance(value, list):
+        return "[" + ", ".join(_display_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_display_value(item)}" for key, item in value.items()) + "}"
+    return json.dumps(value)
+
+
+def render_outputs(outputs: Mapping[str, Any]) -> str:
+    if not outputs:
+        return "Outputs:\n    (none)"
+    width = max(len(name) for name in outputs)
+    lines = [f"    {name:<{width}}: {_display_value(value)}" for name, value in sorted(outputs.items())]
+    return "\n".join(["Outputs:", *lines])
+
+
+def resources_json(records: Iterable[ResourceRecord]) -> list[dict[str, Any]]:
+    """Every shown resource for `--json`, in registration order, with its inputs and links."""
+    return [
+        {
+            "urn": record.urn,
+            "type": record.type,
+            "name": record.name,
+            "parent": record.parent,
+            "custom": record.custom,
+            "inputs": record.properties,
+            "dependencies": list(record.dependencies),
+            "propertyDependencies": {key: list(urns) for key, urns in record.property_dependencies.items()},
+        }
+        for record in records
+        if is_shown(record)
+    ]
