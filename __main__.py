@@ -34,11 +34,19 @@ pulumi.export("subnet_ids", network.subnet_ids)
 pulumi.export("route_table_ids", network.route_table_ids)
 pulumi.export("lambda_security_group_id", network.lambda_network.security_group.id)
 pulumi.export("zappa_vpc_config", network.lambda_network.vpc_config)
-pulumi.export("address_plan", [
-    {"tier": s.tier, "availability_zone": settings.network.availability_zones[s.az_index], "cidr": s.cidr,
-     "usable_addresses": s.usable_addresses}
-    for s in settings.plan.subnets if s.az_index < len(settings.network.availability_zones)
-])
+pulumi.export(
+    "address_plan",
+    [
+        {
+            "tier": s.tier,
+            "availability_zone": settings.network.availability_zones[s.az_index],
+            "cidr": s.cidr,
+            "usable_addresses": s.usable_addresses,
+        }
+        for s in settings.plan.subnets
+        if s.az_index < len(settings.network.availability_zones)
+    ],
+)
 if network.nat is not None:
     pulumi.export("nat_gateway_ids", {az: nat.id for az, nat in network.nat.gateways.items()})
 if network.bastion is not None:

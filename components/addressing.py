@@ -62,6 +62,8 @@ class TierSpec:
 
 @dataclass(frozen=True)
 class PlannedSubnet:
+    """The subnet of one tier in one AZ (by index into the stack's AZ list), with what it offers resources."""
+
     tier: str
     az_index: int
     cidr: str
@@ -198,7 +200,7 @@ def plan_addresses(
     if vpc is not None and tiers_valid and _is_whole_number(az_slots) and az_slots >= MIN_AZ_COUNT:
         slots = _lay_out(vpc, tiers, az_slots)
         planned_slots = {name: tier_slots for name, tier_slots in slots.items() if name not in explicit}
-        if _check_room(vpc, slots, list(planned_slots), problems):
+        if _check_room(vpc, slots, list(planned_slots), az_slots, problems):
             _check_explicit_placement(vpc, pinned, planned_slots, problems)
     if problems:
         raise AddressPlanError(problems)
@@ -418,6 +420,7 @@ def _check_room(
     vpc: _Block,
     slots: Mapping[str, tuple[_Block, ...]],
     planned_names: Sequence[str],
+    az_slots: int,
     problems: list[PlanProblem],
 ) -> bool:
     """Record a problem unless every planned tier's slots end inside the VPC; True if they do."""
@@ -425,7 +428,6 @@ def _check_room(
     needed = layout_end - vpc.start
     if needed <= _size(vpc.prefix):
         return True
-    az_slots = len(next(iter(slots.values())))
     # Explicit tiers laid out before the last planned one count too: they keep their place.
     layout = ", ".join(
         f"{name} {az_slots} x /{tier_slots[0].prefix}"

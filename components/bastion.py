@@ -42,10 +42,20 @@ class Bastion(pulumi.ComponentResource):
             description="Bastion: SSM Session Manager; SSH only from the configured allowlist",
             vpc_id=args.vpc_id,
             egress=[
-                aws.ec2.SecurityGroupEgressArgs(protocol="tcp", from_port=443, to_port=443,
-                                                cidr_blocks=["0.0.0.0/0"], description="SSM and updates"),
-                aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0,
-                                                cidr_blocks=[args.vpc_cidr], description="tunnels into the VPC"),
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="tcp",
+                    from_port=443,
+                    to_port=443,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="SSM and updates",
+                ),
+                aws.ec2.SecurityGroupEgressArgs(
+                    protocol="-1",
+                    from_port=0,
+                    to_port=0,
+                    cidr_blocks=[args.vpc_cidr],
+                    description="tunnels into the VPC",
+                ),
             ],
             tags={"Name": f"{name}-sg"},
             opts=child,
@@ -56,7 +66,9 @@ class Bastion(pulumi.ComponentResource):
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-ssh-{index}",
                     security_group_id=self.security_group.id,
-                    ip_protocol="tcp", from_port=22, to_port=22,
+                    ip_protocol="tcp",
+                    from_port=22,
+                    to_port=22,
                     description="SSH from the configured allowlist",
                     **family,
                     opts=child,
@@ -64,20 +76,30 @@ class Bastion(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
-                               "Action": "sts:AssumeRole"}],
-            }),
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ec2.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(f"{name}-ssm-policy", role=role.name, policy_arn=SSM_MANAGED_POLICY,
-                                     opts=child)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-ssm-policy", role=role.name, policy_arn=SSM_MANAGED_POLICY, opts=child
+        )
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, opts=child)
         image = aws.ec2.get_ami_output(
             most_recent=True,
             owners=["amazon"],
-            filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[f"al2023-ami-2023.*-{options.architecture}"])],
+            filters=[
+                aws.ec2.GetAmiFilterArgs(name="name", values=[f"al2023-ami-2023.*-{options.architecture}"])
+            ],
         )
         self.instance = aws.ec2.Instance(
             f"{name}-instance",
@@ -87,7 +109,9 @@ class Bastion(pulumi.ComponentResource):
             vpc_security_group_ids=[self.security_group.id],
             iam_instance_profile=profile.name,
             associate_public_ip_address=True,
-            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(http_tokens="required", http_endpoint="enabled"),
+            metadata_options=aws.ec2.InstanceMetadataOptionsArgs(
+                http_tokens="required", http_endpoint="enabled"
+            ),
             root_block_device=aws.ec2.InstanceRootBlockDeviceArgs(encrypted=True, volume_type="gp3"),
             tags={"Name": f"{name}-instance"},
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami"]),

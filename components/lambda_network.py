@@ -29,7 +29,9 @@ class LambdaNetwork(pulumi.ComponentResource):
     """A security group with no inbound rule (API Gateway invokes the function; nothing connects to it)
     and all outbound, plus `vpc_config`, ready for zappa_settings.json."""
 
-    def __init__(self, name: str, args: LambdaNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: LambdaNetworkArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         require_valid("LambdaNetwork", args.problems())
         super().__init__("zappa-vpc:lambda_network:LambdaNetwork", name, None, opts)
         self.security_group = aws.ec2.SecurityGroup(
@@ -38,7 +40,11 @@ class LambdaNetwork(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             egress=[
                 aws.ec2.SecurityGroupEgressArgs(
-                    protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"], description="all outbound"
+                    protocol="-1",
+                    from_port=0,
+                    to_port=0,
+                    cidr_blocks=["0.0.0.0/0"],
+                    description="all outbound",
                 )
             ],
             tags={"Name": f"{name}-sg"},

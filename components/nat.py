@@ -41,7 +41,9 @@ class NatGateways(pulumi.ComponentResource):
         self.gateways: dict[str, aws.ec2.NatGateway] = {}
         for az in zones:
             eip = aws.ec2.Eip(
-                f"{name}-eip-{az}", domain="vpc", tags={"Name": f"{name}-eip-{az}"},
+                f"{name}-eip-{az}",
+                domain="vpc",
+                tags={"Name": f"{name}-eip-{az}"},
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.gateways[az] = aws.ec2.NatGateway(

@@ -29,11 +29,18 @@ class VpcNetwork(pulumi.ComponentResource):
 
     PATTERN: Pattern
 
-    def __init__(self, name: str, options: NetworkOptions, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, options: NetworkOptions, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         problems = options.problems()
         if options.pattern is not self.PATTERN:
-            problems.append(Problem("pattern", options.pattern.value, f"{type(self).__name__} builds "
-                                    f"the {self.PATTERN.value} pattern"))
+            problems.append(
+                Problem(
+                    "pattern",
+                    options.pattern.value,
+                    f"{type(self).__name__} builds the {self.PATTERN.value} pattern",
+                )
+            )
         require_valid(type(self).__name__, problems)
         super().__init__(f"zappa-vpc:network:{type(self).__name__}", name, None, opts)
         self.options = options
@@ -51,11 +58,17 @@ class VpcNetwork(pulumi.ComponentResource):
         )
         # Managing the default security group with no rules strips the allow-all rules AWS puts in it.
         aws.ec2.DefaultSecurityGroup(
-            f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[],
-            tags={"Name": f"{name}-default-sg (emptied)"}, opts=child,
+            f"{name}-default-sg",
+            vpc_id=self.vpc.id,
+            ingress=[],
+            egress=[],
+            tags={"Name": f"{name}-default-sg (emptied)"},
+            opts=child,
         )
         if options.flow_logs is not None:
-            self.flow_logs = FlowLogs(f"{name}-flow-logs", FlowLogsArgs(options.flow_logs, self.vpc.id), child)
+            self.flow_logs = FlowLogs(
+                f"{name}-flow-logs", FlowLogsArgs(options.flow_logs, self.vpc.id), child
+            )
 
         self.subnets: dict[Tier, list[aws.ec2.Subnet]] = {
             tier: [
@@ -84,7 +97,9 @@ class VpcNetwork(pulumi.ComponentResource):
         if traits.can_use_nat:
             self.nat = NatGateways(
                 f"{name}-nat",
-                NatGatewaysArgs(options.nat, dict(zip(zones, (s.id for s in self.subnets[Tier.PUBLIC]), strict=True))),
+                NatGatewaysArgs(
+                    options.nat, dict(zip(zones, (s.id for s in self.subnets[Tier.PUBLIC]), strict=True))
+                ),
                 pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]),
             )
 
@@ -102,7 +117,9 @@ class VpcNetwork(pulumi.ComponentResource):
         if options.bastion is not None:
             self.bastion = Bastion(
                 f"{name}-bastion",
-                BastionArgs(options.bastion, self.vpc.id, options.plan.vpc_cidr, self.subnets[Tier.PUBLIC][0].id),
+                BastionArgs(
+                    options.bastion, self.vpc.id, options.plan.vpc_cidr, self.subnets[Tier.PUBLIC][0].id
+                ),
                 pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]),
             )
 
@@ -110,18 +127,23 @@ class VpcNetwork(pulumi.ComponentResource):
         if options.vpn is not None:
             learning = {
                 f"{tier}-{label}": table.id
-                for tier in traits.tiers if tier is not Tier.PUBLIC
+                for tier in traits.tiers
+                if tier is not Tier.PUBLIC
                 for label, table in self.route_tables[tier].items()
             }
-            self.vpn = VpnAttachment(f"{name}-vpn", VpnAttachmentArgs(options.vpn, self.vpc.id, learning), child)
+            self.vpn = VpnAttachment(
+                f"{name}-vpn", VpnAttachmentArgs(options.vpn, self.vpc.id, learning), child
+            )
 
-        self.register_outputs({
-            "vpc_id": self.vpc.id,
-            "subnet_ids": self.subnet_ids,
-            "route_table_ids": self.route_table_ids,
-            "lambda_security_group_id": self.lambda_network.security_group.id,
-            "vpc_config": self.lambda_network.vpc_config,
-        })
+        self.register_outputs(
+            {
+                "vpc_id": self.vpc.id,
+                "subnet_ids": self.subnet_ids,
+                "route_table_ids": self.route_table_ids,
+                "lambda_security_group_id": self.lambda_network.security_group.id,
+                "vpc_config": self.lambda_network.vpc_config,
+            }
+        )
 
     def _route_tables(self, name: str, tier: Tier) -> dict[str, aws.ec2.RouteTable]:
         """Public: one table to the Internet gateway. Private: one per AZ, to that AZ's NAT. Data: one
@@ -173,14 +195,18 @@ class VpcNetwork(pulumi.ComponentResource):
 
     @property
     def route_table_ids(self) -> dict[str, dict[str, pulumi.Output[str]]]:
-        return {tier.value: {label: t.id for label, t in tables.items()} for tier, tables in self.route_tables.items()}
+        return {
+            tier.value: {label: t.id for label, t in tables.items()}
+            for tier, tables in self.route_tables.items()
+        }
 
     @property
     def private_route_table_ids(self) -> dict[str, pulumi.Output[str]]:
         """Every route table but the public one, labelled `<tier>-<label>`: where gateway endpoints attach."""
         return {
             f"{tier}-{label}": table.id
-            for tier, tables in self.route_tables.items() if tier is not Tier.PUBLIC
+            for tier, tables in self.route_tables.items()
+            if tier is not Tier.PUBLIC
             for label, table in tables.items()
         }
 

@@ -72,23 +72,38 @@ class PatternTraits:
 
 PATTERN_TRAITS: dict[Pattern, PatternTraits] = {
     Pattern.ISOLATED: PatternTraits(
-        (Tier.PRIVATE, Tier.DATA), internet_gateway=False, vpn=False, lambda_tier=Tier.PRIVATE,
+        (Tier.PRIVATE, Tier.DATA),
+        internet_gateway=False,
+        vpn=False,
+        lambda_tier=Tier.PRIVATE,
         description="private subnets only, no route out; AWS services through VPC endpoints",
     ),
     Pattern.SINGLE: PatternTraits(
-        (Tier.PUBLIC,), internet_gateway=True, vpn=False, lambda_tier=Tier.PUBLIC,
+        (Tier.PUBLIC,),
+        internet_gateway=True,
+        vpn=False,
+        lambda_tier=Tier.PUBLIC,
         description="one Internet-accessible tier, no NAT",
     ),
     Pattern.PUBLIC_PRIVATE: PatternTraits(
-        (Tier.PUBLIC, Tier.PRIVATE, Tier.DATA), internet_gateway=True, vpn=False, lambda_tier=Tier.PRIVATE,
+        (Tier.PUBLIC, Tier.PRIVATE, Tier.DATA),
+        internet_gateway=True,
+        vpn=False,
+        lambda_tier=Tier.PRIVATE,
         description="public tier with Internet gateway and bastion, private tiers behind NAT",
     ),
     Pattern.HYBRID: PatternTraits(
-        (Tier.PUBLIC, Tier.PRIVATE, Tier.DATA), internet_gateway=True, vpn=True, lambda_tier=Tier.PRIVATE,
+        (Tier.PUBLIC, Tier.PRIVATE, Tier.DATA),
+        internet_gateway=True,
+        vpn=True,
+        lambda_tier=Tier.PRIVATE,
         description="public-private plus a site-to-site VPN to the corporate network",
     ),
     Pattern.INTERNAL: PatternTraits(
-        (Tier.PRIVATE, Tier.DATA), internet_gateway=False, vpn=True, lambda_tier=Tier.PRIVATE,
+        (Tier.PRIVATE, Tier.DATA),
+        internet_gateway=False,
+        vpn=True,
+        lambda_tier=Tier.PRIVATE,
         description="private tiers only, reached from the corporate network over the VPN",
     ),
 }
@@ -147,19 +162,23 @@ class BastionOptions:
             if any(network.version == world.version and network.prefixlen == 0 for world in _WORLD):
                 problems.append(
                     Problem(
-                        f"ssh_allowlist[{index}]", value,
+                        f"ssh_allowlist[{index}]",
+                        value,
                         "opens SSH to the whole Internet; list your office or VPN egress CIDRs, "
                         "or use access 'ssm', which needs no inbound rule",
                     )
                 )
         if self.access is BastionAccess.SSH and not self.ssh_allowlist:
             problems.append(
-                Problem("ssh_allowlist", "[]", "SSH access needs at least one allowed CIDR; or use access 'ssm'")
+                Problem(
+                    "ssh_allowlist", "[]", "SSH access needs at least one allowed CIDR; or use access 'ssm'"
+                )
             )
         if self.access is BastionAccess.SSM and self.ssh_allowlist:
             problems.append(
                 Problem(
-                    "ssh_allowlist", list(self.ssh_allowlist),
+                    "ssh_allowlist",
+                    list(self.ssh_allowlist),
                     "is set but bastion access is 'ssm', which opens no port; set access to 'ssh' "
                     "to open SSH to these CIDRs, or remove the allowlist",
                 )
@@ -171,8 +190,15 @@ class BastionOptions:
 # 203.0.113.0/24 are allowed, as placeholders in examples).
 _NOT_REACHABLE_FROM_AWS = tuple(
     ipaddress.ip_network(cidr)
-    for cidr in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8",
-                 "169.254.0.0/16", "0.0.0.0/8")
+    for cidr in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "0.0.0.0/8",
+    )
 )
 # Customer gateway ASNs AWS accepts, and the private ranges allowed on the Amazon side.
 _CUSTOMER_ASN_RANGE = (1, 4_294_967_294)
@@ -202,7 +228,11 @@ class VpnOptions:
         problems = []
         if not self.customer_gateway_ip:
             problems.append(
-                Problem("customer_gateway_ip", "", "required: the public IPv4 address of your VPN device")
+                Problem(
+                    "customer_gateway_ip",
+                    "",
+                    "required: the public IPv4 address of your VPN device, such as 203.0.113.10",
+                )
             )
         else:
             try:
@@ -212,14 +242,16 @@ class VpnOptions:
             if address is None or address.version != 4:
                 problems.append(
                     Problem(
-                        "customer_gateway_ip", self.customer_gateway_ip,
+                        "customer_gateway_ip",
+                        self.customer_gateway_ip,
                         "must be the IPv4 address of your VPN device, such as 203.0.113.10",
                     )
                 )
             elif any(address in network for network in _NOT_REACHABLE_FROM_AWS):
                 problems.append(
                     Problem(
-                        "customer_gateway_ip", self.customer_gateway_ip,
+                        "customer_gateway_ip",
+                        self.customer_gateway_ip,
                         "is a private address; AWS reaches your VPN device over the Internet, so give "
                         "its public IPv4 address",
                     )
@@ -228,7 +260,8 @@ class VpnOptions:
         if self.static_routing and not self.on_premises_cidrs:
             problems.append(
                 Problem(
-                    "on_premises_cidrs", "[]",
+                    "on_premises_cidrs",
+                    "[]",
                     "static routing needs the corporate networks to route to; list them, or set a BGP ASN",
                 )
             )
@@ -238,7 +271,8 @@ class VpnOptions:
         if not any(low <= self.amazon_side_asn <= high for low, high in _AMAZON_ASN_RANGES):
             problems.append(
                 Problem(
-                    "amazon_side_asn", self.amazon_side_asn,
+                    "amazon_side_asn",
+                    self.amazon_side_asn,
                     "must be a private ASN: 64512 to 65534, or 4200000000 to 4294967294",
                 )
             )
@@ -255,14 +289,40 @@ class FlowLogOptions:
     retention_days: int = 90
 
     # CloudWatch Logs accepts only these retention periods.
-    ALLOWED_RETENTION = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
-                         2557, 2922, 3288, 3653)
+    ALLOWED_RETENTION = (
+        1,
+        3,
+        5,
+        7,
+        14,
+        30,
+        60,
+        90,
+        120,
+        150,
+        180,
+        365,
+        400,
+        545,
+        731,
+        1096,
+        1827,
+        2192,
+        2557,
+        2922,
+        3288,
+        3653,
+    )
 
     def problems(self) -> list[Problem]:
         if self.retention_days in self.ALLOWED_RETENTION:
             return []
         allowed = ", ".join(str(days) for days in self.ALLOWED_RETENTION)
-        return [Problem("retention_days", self.retention_days, f"CloudWatch Logs keeps logs for one of: {allowed}")]
+        return [
+            Problem(
+                "retention_days", self.retention_days, f"CloudWatch Logs keeps logs for one of: {allowed}"
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -295,18 +355,22 @@ class NetworkOptions:
         if len(self.availability_zones) < 2:
             problems.append(
                 Problem(
-                    "availability_zones", list(self.availability_zones),
+                    "availability_zones",
+                    list(self.availability_zones),
                     "the database and Lambda need subnets in at least 2 availability zones; use 2 or more",
                 )
             )
         if len(set(self.availability_zones)) != len(self.availability_zones):
             problems.append(
-                Problem("availability_zones", list(self.availability_zones), "lists an availability zone twice")
+                Problem(
+                    "availability_zones", list(self.availability_zones), "lists an availability zone twice"
+                )
             )
         if self.nat is not NatStrategy.NONE and not traits.can_use_nat:
             problems.append(
                 Problem(
-                    "nat", self.nat.value,
+                    "nat",
+                    self.nat.value,
                     f"the {self.pattern.value} pattern has no public tier with private subnets behind it "
                     "for a NAT gateway to serve; use 'none', or the public-private or hybrid pattern",
                 )
@@ -315,7 +379,8 @@ class NetworkOptions:
             if not traits.has_public_tier:
                 problems.append(
                     Problem(
-                        "bastion", self.bastion.access.value,
+                        "bastion",
+                        self.bastion.access.value,
                         f"the {self.pattern.value} pattern has no public tier for a bastion; use 'none' "
                         "(reach private resources over the VPN or SSM endpoints instead)",
                     )
@@ -323,14 +388,21 @@ class NetworkOptions:
             problems += [_nested("bastion", p) for p in self.bastion.problems()]
         if traits.vpn and self.vpn is None:
             problems.append(
-                Problem("vpn", None, f"the {self.pattern.value} pattern connects a corporate network: "
-                        "give the VPN's customer gateway IP")
+                Problem(
+                    "vpn",
+                    None,
+                    f"the {self.pattern.value} pattern connects a corporate network: "
+                    "give the VPN's customer gateway IP",
+                )
             )
         if self.vpn is not None:
             if not traits.vpn:
                 problems.append(
-                    Problem("vpn", self.vpn.customer_gateway_ip,
-                            f"the {self.pattern.value} pattern has no VPN; use the hybrid or internal pattern")
+                    Problem(
+                        "vpn",
+                        self.vpn.customer_gateway_ip,
+                        f"the {self.pattern.value} pattern has no VPN; use the hybrid or internal pattern",
+                    )
                 )
             problems += [_nested("vpn", p) for p in self.vpn.problems()]
             problems += self._overlap_problems(self.vpn.on_premises_cidrs)
@@ -349,7 +421,8 @@ class NetworkOptions:
             if network.version == vpc.version and network.overlaps(vpc):
                 problems.append(
                     Problem(
-                        f"vpn.on_premises_cidrs[{index}]", value,
+                        f"vpn.on_premises_cidrs[{index}]",
+                        value,
                         f"overlaps the VPC {vpc}: traffic to it would never leave the VPC; "
                         "give the VPC a range the corporate network does not use",
                     )
@@ -380,7 +453,7 @@ class DatabaseOptions:
     instance_class: db.t4g.micro by default, the smallest Graviton class; raise it for real traffic.
     storage_gb / max_storage_gb: gp3 storage, grown automatically up to the maximum.
     multi_az: a standby in a second AZ (prod). deletion_protection: refuse deletes (prod).
-    final_snapshot: take a snapshot when the database is deleted; on by default, off only for throwaway stacks.
+    final_snapshot: snapshot the database when it is deleted; on by default, off for throwaway stacks.
     backup_retention_days: automated backups kept 1..35 days (7 by default).
     proxy: RDS Proxy in front, so many concurrent Lambdas share a few connections.
     """
@@ -411,13 +484,19 @@ class DatabaseOptions:
             problems.append(Problem("storage_gb", self.storage_gb, "gp3 storage is 20 to 65536 GiB"))
         if self.max_storage_gb < self.storage_gb or self.max_storage_gb > 65_536:
             problems.append(
-                Problem("max_storage_gb", self.max_storage_gb,
-                        f"must be at least the storage ({self.storage_gb}) and at most 65536 GiB")
+                Problem(
+                    "max_storage_gb",
+                    self.max_storage_gb,
+                    f"must be at least the storage ({self.storage_gb}) and at most 65536 GiB",
+                )
             )
         if not 1 <= self.backup_retention_days <= 35:
             problems.append(
-                Problem("backup_retention_days", self.backup_retention_days,
-                        "RDS keeps automated backups 1 to 35 days; 0 would turn backups off")
+                Problem(
+                    "backup_retention_days",
+                    self.backup_retention_days,
+                    "RDS keeps automated backups 1 to 35 days; 0 would turn backups off",
+                )
             )
         if not self.instance_class.startswith("db."):
             problems.append(
@@ -426,18 +505,46 @@ class DatabaseOptions:
         name_ok = self.database_name[:1].isalpha() and self.database_name.replace("_", "").isalnum()
         if not name_ok or len(self.database_name) > 63:
             problems.append(
-                Problem("database_name", self.database_name,
-                        "letters, digits and underscores, starting with a letter, at most 63 characters")
+                Problem(
+                    "database_name",
+                    self.database_name,
+                    "letters, digits and underscores, starting with a letter, at most 63 characters",
+                )
             )
         return problems
 
 
 # Interface endpoints a Django app on Lambda commonly needs; each costs money per AZ, so none by default.
-INTERFACE_ENDPOINT_SERVICES = frozenset({
-    "sqs", "sns", "secretsmanager", "ssm", "ssmmessages", "ec2messages", "kms", "logs", "monitoring", "sts",
-    "lambda", "events", "states", "execute-api", "ecr.api", "ecr.dkr", "rds", "elasticache", "email-smtp",
-    "kinesis-streams", "firehose", "xray", "athena", "glue", "sagemaker.runtime", "bedrock-runtime",
-})
+INTERFACE_ENDPOINT_SERVICES = frozenset(
+    {
+        "sqs",
+        "sns",
+        "secretsmanager",
+        "ssm",
+        "ssmmessages",
+        "ec2messages",
+        "kms",
+        "logs",
+        "monitoring",
+        "sts",
+        "lambda",
+        "events",
+        "states",
+        "execute-api",
+        "ecr.api",
+        "ecr.dkr",
+        "rds",
+        "elasticache",
+        "email-smtp",
+        "kinesis-streams",
+        "firehose",
+        "xray",
+        "athena",
+        "glue",
+        "sagemaker.runtime",
+        "bedrock-runtime",
+    }
+)
 GATEWAY_ENDPOINT_SERVICES = frozenset({"s3", "dynamodb"})
 
 
@@ -485,16 +592,22 @@ class ServiceAccessOptions:
             if not traits.has_data_tier:
                 problems.append(
                     Problem(
-                        "database.engine", self.database.engine.value,
+                        "database.engine",
+                        self.database.engine.value,
                         f"the {network.pattern.value} pattern has no private data tier, and a database in "
                         "an Internet-accessible subnet is a public database; use the public-private pattern",
                     )
                 )
         reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
-        if self.database is not None and not reaches_internet and "secretsmanager" not in self.endpoints.interface:
+        if (
+            self.database is not None
+            and not reaches_internet
+            and "secretsmanager" not in self.endpoints.interface
+        ):
             problems.append(
                 Problem(
-                    "endpoints.interface", list(self.endpoints.interface),
+                    "endpoints.interface",
+                    list(self.endpoints.interface),
                     "the Lambda has no route to the Internet here, so it cannot read the database secret; "
                     "add 'secretsmanager'",
                 )

@@ -47,48 +47,107 @@ class ConfigKey:
 
 
 CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
-    ConfigKey("pattern", "string", "public-private",
-              "VPC design: isolated | single | public-private | hybrid | internal (see README)."),
-    ConfigKey("vpcCidr", "string", "10.0.0.0/16",
-              "The VPC's IPv4 range, /16 to /28; must not overlap networks it will be connected to."),
-    ConfigKey("azCount", "integer", 2,
-              "How many availability zones to use (at least 2), taken in order from the region's zones."),
-    ConfigKey("availabilityZones", "array", [],
-              "Explicit zone names (e.g. [eu-west-1a, eu-west-1b]); empty to take azCount from the region."),
-    ConfigKey("azSlots", "integer", 4,
-              "Address room reserved per tier for this many AZs, so adding an AZ later moves no subnet."),
+    ConfigKey(
+        "pattern",
+        "string",
+        "public-private",
+        "VPC design: isolated | single | public-private | hybrid | internal (see README).",
+    ),
+    ConfigKey(
+        "vpcCidr",
+        "string",
+        "10.0.0.0/16",
+        "The VPC's IPv4 range, /16 to /28; must not overlap networks it will be connected to.",
+    ),
+    ConfigKey(
+        "azCount",
+        "integer",
+        2,
+        "How many availability zones to use (at least 2), taken in order from the region's zones.",
+    ),
+    ConfigKey(
+        "availabilityZones",
+        "array",
+        [],
+        "Explicit zone names (e.g. [eu-west-1a, eu-west-1b]); empty to take azCount from the region.",
+    ),
+    ConfigKey(
+        "azSlots",
+        "integer",
+        4,
+        "Address room reserved per tier for this many AZs, so adding an AZ later moves no subnet.",
+    ),
     ConfigKey("publicSubnetPrefix", "integer", 24, "Prefix length of each public subnet."),
-    ConfigKey("privateSubnetPrefix", "integer", 20,
-              "Prefix length of each private (Lambda) subnet; every concurrent Lambda ENI takes an address."),
-    ConfigKey("privateSubnetAddresses", "integer", 0,
-              "If set, the usable addresses each Lambda subnet must hold; sizes the private tier instead "
-              "of privateSubnetPrefix."),
+    ConfigKey(
+        "privateSubnetPrefix",
+        "integer",
+        20,
+        "Prefix length of each private (Lambda) subnet; every concurrent Lambda ENI takes an address.",
+    ),
+    ConfigKey(
+        "privateSubnetAddresses",
+        "integer",
+        0,
+        "If set, the usable addresses each Lambda subnet must hold; sizes the private tier instead "
+        "of privateSubnetPrefix.",
+    ),
     ConfigKey("dataSubnetPrefix", "integer", 24, "Prefix length of each data (database) subnet."),
-    ConfigKey("publicSubnetCidrs", "array", [],
-              "Explicit public subnet CIDRs, one per AZ, to adopt an existing layout; empty to plan them."),
+    ConfigKey(
+        "publicSubnetCidrs",
+        "array",
+        [],
+        "Explicit public subnet CIDRs, one per AZ, to adopt an existing layout; empty to plan them.",
+    ),
     ConfigKey("privateSubnetCidrs", "array", [], "Explicit private subnet CIDRs, one per AZ; empty to plan."),
     ConfigKey("dataSubnetCidrs", "array", [], "Explicit data subnet CIDRs, one per AZ; empty to plan."),
-    ConfigKey("natStrategy", "string", AUTO,
-              "none | single | one-per-az | auto (single where the pattern has private subnets behind a "
-              "public tier, else none)."),
+    ConfigKey(
+        "natStrategy",
+        "string",
+        AUTO,
+        "none | single | one-per-az | auto (single where the pattern has private subnets behind a "
+        "public tier, else none).",
+    ),
     ConfigKey("flowLogs", "boolean", False, "Send VPC flow logs to CloudWatch Logs (turn on in prod)."),
     ConfigKey("flowLogRetentionDays", "integer", 90, "Days CloudWatch Logs keeps the flow logs."),
-    ConfigKey("bastion", "string", AUTO,
-              "none | ssm | ssh | auto (ssm in public-private and hybrid, else none). ssm opens no "
-              "inbound port."),
-    ConfigKey("bastionSshAllowlist", "array", [],
-              "CIDRs allowed to SSH to the bastion when bastion is ssh; never 0.0.0.0/0 or ::/0."),
+    ConfigKey(
+        "bastion",
+        "string",
+        AUTO,
+        "none | ssm | ssh | auto (ssm in public-private and hybrid, else none). ssm opens no inbound port.",
+    ),
+    ConfigKey(
+        "bastionSshAllowlist",
+        "array",
+        [],
+        "CIDRs allowed to SSH to the bastion when bastion is ssh; never 0.0.0.0/0 or ::/0.",
+    ),
     ConfigKey("bastionInstanceType", "string", "t4g.nano", "Bastion EC2 instance type (Graviton)."),
-    ConfigKey("vpnCustomerGatewayIp", "string", "",
-              "Public IPv4 address of your VPN device (hybrid and internal patterns)."),
-    ConfigKey("vpnOnPremisesCidrs", "array", [],
-              "Corporate networks reached over the VPN; static routes unless vpnBgpAsn is set."),
-    ConfigKey("vpnBgpAsn", "integer", 0, "Your VPN device's BGP ASN for dynamic routing; 0 for static routes."),
+    ConfigKey(
+        "vpnCustomerGatewayIp",
+        "string",
+        "",
+        "Public IPv4 address of your VPN device (hybrid and internal patterns).",
+    ),
+    ConfigKey(
+        "vpnOnPremisesCidrs",
+        "array",
+        [],
+        "Corporate networks reached over the VPN; static routes unless vpnBgpAsn is set.",
+    ),
+    ConfigKey(
+        "vpnBgpAsn", "integer", 0, "Your VPN device's BGP ASN for dynamic routing; 0 for static routes."
+    ),
     ConfigKey("vpnAmazonSideAsn", "integer", 64512, "Private ASN of the AWS side of the VPN."),
-    ConfigKey("database", "string", AUTO,
-              "none | postgres | mysql | auto (postgres where the pattern has a data tier, except "
-              "isolated, else none)."),
-    ConfigKey("databaseEngineVersion", "string", "", "Engine version; empty for the pinned major (16 / 8.0)."),
+    ConfigKey(
+        "database",
+        "string",
+        AUTO,
+        "none | postgres | mysql | auto (postgres where the pattern has a data tier, except "
+        "isolated, else none).",
+    ),
+    ConfigKey(
+        "databaseEngineVersion", "string", "", "Engine version; empty for the pinned major (16 / 8.0)."
+    ),
     ConfigKey("databaseInstanceClass", "string", "db.t4g.micro", "RDS instance class."),
     ConfigKey("databaseName", "string", "app", "Name of the database Django connects to."),
     ConfigKey("databaseStorageGb", "integer", 20, "Allocated gp3 storage in GiB (20 to 65536)."),
@@ -97,12 +156,19 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
     ConfigKey("databaseDeletionProtection", "boolean", False, "Refuse to delete the database (prod)."),
     ConfigKey("databaseFinalSnapshot", "boolean", True, "Snapshot the database when it is deleted."),
     ConfigKey("databaseBackupRetentionDays", "integer", 7, "Days of automated backups (1 to 35)."),
-    ConfigKey("databaseProxy", "boolean", False,
-              "Put RDS Proxy in front of the database so many Lambdas share few connections."),
+    ConfigKey(
+        "databaseProxy",
+        "boolean",
+        False,
+        "Put RDS Proxy in front of the database so many Lambdas share few connections.",
+    ),
     ConfigKey("gatewayEndpoints", "array", ["s3", "dynamodb"], "Gateway endpoints (free): s3, dynamodb."),
-    ConfigKey("interfaceEndpoints", "array", [],
-              "Interface endpoints in every AZ (e.g. sqs, sns, secretsmanager); about 7.3 USD a month per "
-              "AZ each."),
+    ConfigKey(
+        "interfaceEndpoints",
+        "array",
+        [],
+        "Interface endpoints in every AZ (e.g. sqs, sns, secretsmanager); about 7.3 USD a month per AZ each.",
+    ),
 )
 _SCHEMA = {key.name: key for key in CONFIG_SCHEMA}
 
@@ -131,7 +197,10 @@ class Settings:
 
 
 def _show(value: object) -> str:
-    return json.dumps(value) if isinstance(value, list | dict) else str(value)
+    # Lists as the stack file would write them; an empty string visibly empty.
+    if isinstance(value, list | dict) or value == "":
+        return json.dumps(value)
+    return str(value)
 
 
 class _Reader:
@@ -202,10 +271,16 @@ _FIELD_KEYS = {
     "endpoints.interface": "interfaceEndpoints",
 }
 _PLAN_SUBJECT_KEYS = {"vpc_cidr": "vpcCidr", "az_count": "azCount", "az_slots": "azSlots"}
-_TIER_PREFIX_KEYS = {Tier.PUBLIC: "publicSubnetPrefix", Tier.PRIVATE: "privateSubnetPrefix",
-                     Tier.DATA: "dataSubnetPrefix"}
-_TIER_CIDR_KEYS = {Tier.PUBLIC: "publicSubnetCidrs", Tier.PRIVATE: "privateSubnetCidrs",
-                   Tier.DATA: "dataSubnetCidrs"}
+_TIER_PREFIX_KEYS = {
+    Tier.PUBLIC: "publicSubnetPrefix",
+    Tier.PRIVATE: "privateSubnetPrefix",
+    Tier.DATA: "dataSubnetPrefix",
+}
+_TIER_CIDR_KEYS = {
+    Tier.PUBLIC: "publicSubnetCidrs",
+    Tier.PRIVATE: "privateSubnetCidrs",
+    Tier.DATA: "dataSubnetCidrs",
+}
 
 
 def _config_key(field_path: str) -> str:
@@ -216,7 +291,7 @@ def _config_key(field_path: str) -> str:
 
 def _plan_subject_key(subject: str, sized_by_addresses: bool) -> str:
     if subject.startswith("tier:"):
-        tier_name, bracket, index = subject[len("tier:"):].partition("[")
+        tier_name, bracket, index = subject[len("tier:") :].partition("[")
         tier = Tier(tier_name)
         if bracket:
             return f"{_TIER_CIDR_KEYS[tier]}[{index}"
@@ -272,13 +347,34 @@ def parse_settings(
     flow_logs = FlowLogOptions(read.get("flowLogRetentionDays")) if read.get("flowLogs") else None
     access = ServiceAccessOptions(
         database=_database(read, pattern),
-        endpoints=EndpointOptions(gateway=read.get("gatewayEndpoints"), interface=read.get("interfaceEndpoints")),
+        endpoints=EndpointOptions(
+            gateway=read.get("gatewayEndpoints"), interface=read.get("interfaceEndpoints")
+        ),
     )
 
+    if plan is None:
+        # Without a plan the cross-checks cannot run; still report each part's own problems now.
+        parts = {
+            "bastion": bastion,
+            "vpn": vpn,
+            "flow_logs": flow_logs,
+            "database": access.database,
+            "endpoints": access.endpoints,
+        }
+        for prefix, part in parts.items():
+            for problem in part.problems() if part is not None else ():
+                read.fail(_config_key(f"{prefix}.{problem.field}"), problem.value, problem.reason)
     if plan is None or read.messages:
         raise SettingsError(read.messages)
-    network = NetworkOptions(pattern=pattern, plan=plan, availability_zones=tuple(zones or ()), nat=nat,
-                             flow_logs=flow_logs, bastion=bastion, vpn=vpn)
+    network = NetworkOptions(
+        pattern=pattern,
+        plan=plan,
+        availability_zones=tuple(zones or ()),
+        nat=nat,
+        flow_logs=flow_logs,
+        bastion=bastion,
+        vpn=vpn,
+    )
     problems: list[Problem] = network.problems() + access.problems(network)
     for problem in problems:
         read.fail(_config_key(problem.field), problem.value, problem.reason)
@@ -301,8 +397,11 @@ def _plan(read: _Reader, tiers: Sequence[Tier], az_count: Any) -> AddressPlan | 
     explicit = {tier.value: read.get(key) for tier, key in _TIER_CIDR_KEYS.items() if read.get(key)}
     for tier_name in explicit:
         if Tier(tier_name) not in tiers:
-            read.fail(_TIER_CIDR_KEYS[Tier(tier_name)], list(explicit[tier_name]),
-                      "this pattern has no such tier; remove the setting")
+            read.fail(
+                _TIER_CIDR_KEYS[Tier(tier_name)],
+                list(explicit[tier_name]),
+                "this pattern has no such tier; remove the setting",
+            )
     if not all(isinstance(value, int) for value in (*prefixes.values(), az_count, read.get("azSlots"))):
         return None
     try:
@@ -327,10 +426,13 @@ def _bastion(read: _Reader, has_private_tiers_behind_public: bool) -> BastionOpt
     allowlist = read.get("bastionSshAllowlist")
     if mode in (None, "none"):
         if allowlist:
-            read.fail("bastionSshAllowlist", list(allowlist), "is set but there is no bastion; set bastion: ssh")
+            read.fail(
+                "bastionSshAllowlist", list(allowlist), "is set but there is no bastion; set bastion: ssh"
+            )
         return None
-    return BastionOptions(access=BastionAccess(mode), ssh_allowlist=allowlist,
-                          instance_type=read.get("bastionInstanceType"))
+    return BastionOptions(
+        access=BastionAccess(mode), ssh_allowlist=allowlist, instance_type=read.get("bastionInstanceType")
+    )
 
 
 def _vpn(read: _Reader, pattern_has_vpn: bool) -> VpnOptions | None:
@@ -353,7 +455,9 @@ def _database(read: _Reader, pattern: Pattern) -> DatabaseOptions | None:
         engine = DatabaseEngine.POSTGRES.value if wants_database else "none"
     if engine in (None, "none"):
         if engine == "none" and read.get("databaseProxy"):
-            read.fail("databaseProxy", True, "RDS Proxy needs a database to front; set database or drop the proxy")
+            read.fail(
+                "databaseProxy", True, "RDS Proxy needs a database to front; set database or drop the proxy"
+            )
         return None
     return DatabaseOptions(
         engine=DatabaseEngine(engine),

@@ -82,12 +82,15 @@ def load_stack_config(
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         known = ", ".join(shipped_stacks(project_dir)) or "none"
-        raise StackConfigError(f"stack '{stack}': there is no {stack_file.name}; the stacks here are: {known}")
+        raise StackConfigError(
+            f"stack '{stack}': there is no {stack_file.name}; the stacks here are: {known}"
+        )
     project = yaml.safe_load(project_file.read_text())
     project_name = project["name"]
 
+    declared = project.get("config") or {}
     config: dict[str, str] = {}
-    for key, declaration in (project.get("config") or {}).items():
+    for key, declaration in declared.items():
         full_key = key if ":" in key else f"{project_name}:{key}"
         if isinstance(declaration, dict):
             if "default" in declaration:
@@ -97,6 +100,12 @@ def load_stack_config(
 
     stack_config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
     for key, value in {**stack_config, **(overrides or {})}.items():
+        namespace, _, name = key.partition(":")
+        if namespace == project_name and name not in declared:
+            # The CLI refuses keys in the project's namespace that Pulumi.yaml does not declare.
+            raise StackConfigError(
+                f"{stack_file.name}: {key} is not a setting of {project_name}; Pulumi.yaml declares them all"
+            )
         if isinstance(value, dict) and "secure" in value:
             raise StackConfigError(
                 f"{stack_file.name}: {key} is an encrypted secret, which only the Pulumi CLI can read; "
@@ -116,7 +125,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.records: list[ResourceRecord] = []
 
-    def RegisterResource(self, request):  # noqa: N802 (gRPC method name)
+    def RegisterResource(self, request):
         response = super().RegisterResource(request)
         self.records.append(
             ResourceRecord(
@@ -175,7 +184,9 @@ def run_stack(
     if added_path:
         sys.path.insert(0, str(project_dir))
     try:
-        _sync_await(pulumi.runtime.stack.run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__")))
+        _sync_await(
+            pulumi.runtime.stack.run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__"))
+        )
         run.outputs = _exported_outputs()
     except pulumi.RunError as error:
         run.error = str(error)

@@ -61,12 +61,15 @@ class AwsMocks(pulumi.runtime.Mocks):
         arn_base = f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{self.region}:{_ACCOUNT_ID}"
         outputs: dict[str, Any] = {"arn": f"{arn_base}:{resource_id}"}
         if args.typ == "aws:rds/instance:Instance":
+            secret_base = f"arn:aws:secretsmanager:{self.region}:{_ACCOUNT_ID}"
             host = f"{args.name}.c0ffee.{self.region}.rds.amazonaws.com"
             outputs |= {
                 "address": host,
                 "endpoint": f"{host}:{args.inputs.get('port', 5432)}",
                 "masterUserSecrets": [
-                    {"secretArn": f"arn:aws:secretsmanager:{self.region}:{_ACCOUNT_ID}:secret:rds!{args.name}"}
+                    {
+                        "secretArn": f"{secret_base}:secret:rds!{args.name}"
+                    }
                 ],
             }
         if args.typ == "aws:rds/proxy:Proxy":

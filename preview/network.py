@@ -300,10 +300,12 @@ def _vpn_view(index: _Records) -> VpnView | None:
     tunnel = "no VPN connection"
     cidrs: list[str] = []
     for connection in index.of_type(VPN_CONNECTION):
-        for customer in index.linked(connection, "customerGatewayId"):
-            address = _known(customer.properties.get("ipAddress"))
-            customer_gateway = f"{address} · BGP ASN {_known(customer.properties.get('bgpAsn'))}"
         static = connection.properties.get("staticRoutesOnly") is True
+        for customer in index.linked(connection, "customerGatewayId"):
+            customer_gateway = _known(customer.properties.get("ipAddress"))
+            if not static:  # with static routes AWS still wants an ASN, but nothing uses it
+                asn = customer.properties.get("bgpAsn") or customer.properties.get("bgpAsnExtended")
+                customer_gateway += f" · BGP ASN {_known(asn)}"
         tunnel = "Site-to-Site VPN, static routes" if static else "Site-to-Site VPN, BGP"
         for route in index.linking_to(connection, VPN_CONNECTION_ROUTE, "vpnConnectionId"):
             cidrs.append(_known(route.properties.get("destinationCidrBlock")))

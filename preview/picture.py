@@ -419,7 +419,7 @@ def _draw_vpn(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
     canvas.text(box_x + 0.12, y + 0.2, vpn.tunnel, size=6.5, color=MUTED, width=box_width - 0.24)
     corporate_y = y + 0.8
     canvas.line(box_x + box_width / 2, y + 0.4, box_x + box_width / 2, corporate_y)
-    cidrs = ", ".join(vpn.corporate_cidrs) or "routes not declared"
+    cidrs = ", ".join(vpn.corporate_cidrs) or "routes learned over BGP"
     canvas.box(box_x, corporate_y, box_width, 0.6, edge=CORPORATE_COLOR, face=CORPORATE_COLOR)
     canvas.text(box_x + 0.12, corporate_y + 0.2, "Corporate network", size=8, bold=True, color="white",
                 width=box_width - 0.24)

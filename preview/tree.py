@@ -1,7 +1,7 @@
 """The resource tree of a preview, printed the way `pulumi preview` prints a first preview.
 
-Children hang under the component that registered them (their `parent` URN), in registration order;
-every resource is a create, because the offline preview has no earlier state to diff against.
+Children hang under the component that registered them (their `parent` URN); every resource is a
+create, because the offline preview has no earlier state to diff against.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def is_shown(record: ResourceRecord) -> bool:
 
 
 def build_tree(records: Iterable[ResourceRecord], stack_name: str) -> TreeNode:
-    """The stack resource with every shown resource under its parent, in registration order.
+    """The stack resource with every shown resource under its parent.
 
     A resource whose parent was not recorded hangs under the stack, so nothing registered goes missing.
     When the run recorded no stack resource (hand-made records), one named `stack_name` is made up.
@@ -55,7 +55,16 @@ def build_tree(records: Iterable[ResourceRecord], stack_name: str) -> TreeNode:
             continue
         parent = nodes.get(record.parent, root)
         parent.children.append(nodes[record.urn])
+    _sort(root)
     return root
+
+
+def _sort(node: TreeNode) -> None:
+    # Components first, then resources by type and name: registration order varies with the SDK's
+    # scheduling, and a stable tree is one a reviewer can diff.
+    node.children.sort(key=lambda child: (child.record.custom, child.record.type, child.record.name))
+    for child in node.children:
+        _sort(child)
 
 
 def display_type(resource_type: str) -> str:
@@ -84,13 +93,12 @@ def count_nodes(root: TreeNode) -> int:
 
 
 def render_tree(root: TreeNode) -> str:
-    """The `Type / Name / Plan` table of a first `pulumi preview`, with its `Resources:` summary."""
+    """The `Type / Name / Plan` table of a first `pulumi preview`."""
     rows = [("Type", "Name")] + _rows(root)
     type_width = max(len(type_cell) for type_cell, _ in rows)
     name_width = max(len(name) for _, name in rows)
     lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Plan"]
     lines += [f" +   {type_cell:<{type_width}}  {name:<{name_width}}  {_PLAN}" for type_cell, name in rows[1:]]
-    lines += ["", "Resources:", f"    + {count_nodes(root)} to create"]
     return "\n".join(lines)
 
 
@@ -108,15 +116,24 @@ def render_counts(counts: Mapping[str, int]) -> str:
     return "\n".join(["Resources by type:", *lines])
 
 
-def _display_value(value: Any) -> str:
-    # The CLI shows a value that is unknown until deployment as `output<string>`; so do we, nested too.
+_OUTPUT_LINE_WIDTH = 100
+
+
+def _display_value(value: Any, indent: str = "    ") -> str:
+    """A value as the CLI shows outputs: unknowns as `output<string>`; long structures one item a line."""
     if value == UNKNOWN:
         return "output<string>"
-    if isinstance(value, list):
-        return "[" + ", ".join(_display_value(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{key}: {_display_value(item)}" for key, item in value.items()) + "}"
-    return json.dumps(value)
+    if not isinstance(value, (list, dict)):
+        return json.dumps(value)
+    items = list(value.items()) if isinstance(value, dict) else [(f"[{i}]", item) for i, item in enumerate(value)]
+    brackets = "{}" if isinstance(value, dict) else "[]"
+    inline = ", ".join(f"{key}: {_display_value(item)}" if isinstance(value, dict) else _display_value(item)
+                       for key, item in items)
+    if len(indent) + len(inline) <= _OUTPUT_LINE_WIDTH:
+        return f"{brackets[0]}{inline}{brackets[1]}"
+    inner = indent + "    "
+    lines = [f"{inner}{key}: {_display_value(item, inner)}" for key, item in items]
+    return "\n".join([brackets[0], *lines, indent + brackets[1]])
 
 
 def render_outputs(outputs: Mapping[str, Any]) -> str:

@@ -6,6 +6,7 @@ as with the Pulumi CLI. The verdict also says what an offline preview cannot kno
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -124,5 +125,6 @@ def policies_json(packs: Sequence[PackVerdict]) -> dict[str, Any]:
 
 def render_not_checked() -> str:
     lines = ["Not checked by this offline preview (`pulumi up` can still fail on these):"]
-    lines += [f"    - {item}" for item in NOT_CHECKED]
+    for item in NOT_CHECKED:
+        lines += textwrap.wrap(item, width=100, initial_indent="    - ", subsequent_indent="      ")
     return "\n".join(lines)

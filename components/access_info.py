@@ -1,0 +1,158 @@
+"""What users need to reach the private database: tunnel commands, client commands, the app's environment.
+
+Pure Python (no Pulumi import): the program applies these to resolved outputs, and tests call them directly.
+The database is never public, so an administrator reaches it through the bastion: SSM port forwarding (no
+inbound port at all) or an SSH tunnel when the bastion is reached over SSH. The password is never printed:
+the client commands read it from the RDS-managed secret at the moment they run.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from components.options import BastionAccess, DatabaseEngine
+
+# The master user RDS creates; its password lives only in the RDS-managed secret (key `password`).
+MASTER_USERNAME = "dbadmin"
+
+# Tunnels listen on the engine's port plus this, so a database already running on the laptop's usual
+# port (5432 / 3306) keeps working beside the tunnel.
+LOCAL_PORT_OFFSET = 10_000
+
+DJANGO_BACKENDS = {
+    DatabaseEngine.POSTGRES: "django.db.backends.postgresql",
+    DatabaseEngine.MYSQL: "django.db.backends.mysql",
+}
+
+# The key EC2 Instance Connect pushes for the SSH tunnel; any key the user has will do.
+DEFAULT_SSH_PUBLIC_KEY = "~/.ssh/id_ed25519.pub"
+# Amazon Linux's login user, which EC2 Instance Connect installs keys for.
+DEFAULT_BASTION_USER = "ec2-user"
+
+
+@dataclass(frozen=True)
+class DatabaseAccess:
+    """Resolved facts about the private database.
+
+    host: the RDS Proxy endpoint when there is a proxy, else the instance address.
+    secret_arn: the secret RDS keeps the master user's credentials in (JSON with `username` and `password`).
+    """
+
+    engine: DatabaseEngine
+    host: str
+    port: int
+    database_name: str
+    secret_arn: str
+    region: str
+
+    @property
+    def local_port(self) -> int:
+        return self.port + LOCAL_PORT_OFFSET
+
+
+@dataclass(frozen=True)
+class BastionHost:
+    """The bastion an administrator tunnels through.
+
+    public_address: its public IP or DNS name; needed only when access is SSH.
+    ssh_user: the login user; ec2-user for Amazon Linux.
+    ssh_public_key: the local public key EC2 Instance Connect installs for 60 seconds before the tunnel
+        opens; its private key (the same path without `.pub`) signs the SSH login.
+    """
+
+    instance_id: str
+    access: BastionAccess
+    public_address: str = ""
+    ssh_user: str = DEFAULT_BASTION_USER
+    ssh_public_key: str = DEFAULT_SSH_PUBLIC_KEY
+
+
+def ssm_tunnel_command(database: DatabaseAccess, bastion: BastionHost) -> str:
+    """Forward localhost:<local port> to the database through SSM Session Manager (no inbound port needed).
+
+    Needs the AWS CLI and its Session Manager plugin on the administrator's machine.
+    """
+    parameters = f"host={database.host},portNumber={database.port},localPortNumber={database.local_port}"
+    return shlex.join([
+        "aws", "ssm", "start-session",
+        "--target", bastion.instance_id,
+        "--document-name", "AWS-StartPortForwardingSessionToRemoteHost",
+        "--parameters", parameters,
+        "--region", database.region,
+    ])
+
+
+def ssh_tunnel_command(database: DatabaseAccess, bastion: BastionHost) -> str:
+    """Push a key with EC2 Instance Connect, then forward localhost:<local port> to the database over SSH.
+
+    Drop the first command when your key is already installed on the bastion.
+    """
+    if not bastion.public_address:
+        raise ValueError("an SSH tunnel needs the bastion's public address")
+    # Paths stay unquoted so the shell expands `~`; they come from our defaults or the caller, not from AWS.
+    public_key = bastion.ssh_public_key
+    private_key = public_key.removesuffix(".pub")
+    push_key = shlex.join([
+        "aws", "ec2-instance-connect", "send-ssh-public-key",
+        "--instance-id", bastion.instance_id,
+        "--instance-os-user", bastion.ssh_user,
+        "--region", database.region,
+    ]) + f" --ssh-public-key file://{public_key}"
+    forward = f"{database.local_port}:{database.host}:{database.port}"
+    tunnel = f"ssh -i {private_key} -N -L {shlex.quote(forward)} " + shlex.quote(
+        f"{bastion.ssh_user}@{bastion.public_address}"
+    )
+    return f"{push_key} && {tunnel}"
+
+
+def tunnel_command(database: DatabaseAccess, bastion: BastionHost) -> str:
+    """The tunnel for the bastion's access method: SSM port forwarding, or SSH when SSH is configured."""
+    if bastion.access is BastionAccess.SSH:
+        return ssh_tunnel_command(database, bastion)
+    return ssm_tunnel_command(database, bastion)
+
+
+def _read_password(database: DatabaseAccess) -> str:
+    # Read at run time from the managed secret, so the password is in no output, file or shell history.
+    read_secret = shlex.join([
+        "aws", "secretsmanager", "get-secret-value",
+        "--secret-id", database.secret_arn,
+        "--query", "SecretString",
+        "--output", "text",
+        "--region", database.region,
+    ])
+    return f'"$({read_secret} | jq -r .password)"'
+
+
+def client_command(database: DatabaseAccess) -> str:
+    """Connect psql or mysql to the tunnel's local end, with TLS required (the database refuses plain text).
+
+    TLS is not verified against the certificate's name here: through a tunnel the client sees 127.0.0.1.
+    """
+    password = _read_password(database)
+    if database.engine is DatabaseEngine.POSTGRES:
+        connection = (
+            f"host=127.0.0.1 port={database.local_port} dbname={database.database_name} "
+            f"user={MASTER_USERNAME} sslmode=require"
+        )
+        return f"PGPASSWORD={password} psql {shlex.quote(connection)}"
+    return (
+        f"MYSQL_PWD={password} mysql --host=127.0.0.1 --port={database.local_port} "
+        f"--user={MASTER_USERNAME} --ssl-mode=REQUIRED {database.database_name}"
+    )
+
+
+def app_environment(database: DatabaseAccess) -> dict[str, str]:
+    """Environment variables for the Zappa app (`environment_variables` in zappa_settings.json).
+
+    No credentials: the app reads the secret named by DATABASE_SECRET_ARN with boto3 (see README). Lambda
+    sets AWS_REGION itself and refuses it as a user variable, so it is not listed.
+    """
+    return {
+        "DATABASE_ENGINE": DJANGO_BACKENDS[database.engine],
+        "DATABASE_HOST": database.host,
+        "DATABASE_PORT": str(database.port),
+        "DATABASE_NAME": database.database_name,
+        "DATABASE_SECRET_ARN": database.secret_arn,
+    }

@@ -1,0 +1,89 @@
+"""Security groups that admit one TCP port from named client security groups and from nothing else.
+
+The database, its proxy and the interface endpoints all follow this shape, so it is written once. Rules are
+separate `aws.vpc.SecurityGroupIngressRule` resources (one per client role) rather than inline blocks: each
+rule has its own URN, so adding a client changes one resource, and a policy or reviewer sees every source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import pulumi
+import pulumi_aws as aws
+
+from components.options import Problem
+
+# Roles become part of child resource names, so they must be safe there.
+_ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
+
+
+def client_role_problems(
+    field: str, clients: Mapping[str, object], reserved: frozenset[str] = frozenset()
+) -> list[Problem]:
+    """Problems with a `role -> security group` mapping: empty, badly named roles, or roles we add ourselves."""
+    if not clients:
+        return [Problem(field, {}, "give at least one client security group, such as {'lambda': <sg id>}")]
+    problems = []
+    for role in clients:
+        if not _ROLE_PATTERN.match(role):
+            problems.append(
+                Problem(f"{field}[{role!r}]", role,
+                        "a role is lower-case letters, digits and dashes, starting with a letter, such as 'lambda'")
+            )
+        if role in reserved:
+            problems.append(
+                Problem(f"{field}[{role!r}]", role, "is a role this component adds itself; use another name")
+            )
+    return problems
+
+
+def _admit_clients(
+    name: str,
+    *,
+    security_group_id: pulumi.Input[str],
+    port: int,
+    clients: Mapping[str, pulumi.Input[str]],
+    service: str,
+    parent: pulumi.Resource,
+) -> None:
+    """One ingress rule per client role, named `{name}-ingress-{role}`, admitting TCP `port` only."""
+    for role, client in clients.items():
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-ingress-{role}",
+            security_group_id=security_group_id,
+            referenced_security_group_id=client,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"{service} from {role}",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+
+def client_only_security_group(
+    name: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    port: int,
+    clients: Mapping[str, pulumi.Input[str]],
+    service: str,
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """A security group `{name}-security-group` admitting TCP `port` from `clients` only.
+
+    It has no egress rule: the provider removes AWS's default allow-all egress, and these services only
+    answer connections (security groups are stateful, so replies need no rule).
+    """
+    security_group = aws.ec2.SecurityGroup(
+        f"{name}-security-group",
+        vpc_id=vpc_id,
+        # Fixed text: a changed description replaces the group, so it must not list the clients.
+        description=f"{service}: TCP {port} from its client security groups only",
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    _admit_clients(
+        name, security_group_id=security_group.id, port=port, clients=clients, service=service, parent=parent
+    )
+    return security_group

@@ -1,0 +1,139 @@
+"""Offline preview of a stack: what it builds, whether policy allows it, and a picture of the network.
+
+    python -m preview STACK [--json] [--policy-config FILE] [--picture PATH | --picture-dir DIR] [--no-policy]
+    python -m preview --all [...]
+
+No Pulumi CLI, account, AWS credentials or network: the program runs under the SDK's mock engine in
+preview mode, and the policy pack in `policies/` judges it over the Analyzer protocol, as the CLI would.
+Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings or arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from preview.engine import PROJECT_DIR, StackConfigError, StackRun, run_stack, shipped_stacks
+from preview.network import describe_network
+from preview.picture import draw_network
+from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
+from preview.verdict import PackVerdict
+
+DEFAULT_PICTURE_DIR = PROJECT_DIR / "out"
+POLICY_PACK_DIR = PROJECT_DIR / "policies"
+
+
+class UsageError(Exception):
+    """A command-line mistake: the message names the option, the bad value and the fix."""
+
+
+def judge(run: StackRun, policy_config: Mapping[str, Any] | None) -> list[PackVerdict]:
+    """Start the policy pack as the CLI does and ask it about every resource and the whole stack."""
+    raise NotImplementedError("waiting for preview/policy_client.py")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m preview",
+        description="Offline `pulumi preview --policy-pack policies` for a stack of this project: the "
+        "resource tree, the policy verdict and a picture of the network, without a cloud account.",
+        epilog="Exit codes: 0 allowed by policy, 1 a mandatory policy violation, 2 no verdict (bad settings, "
+        "unknown stack, bad option).",
+    )
+    parser.add_argument("stack", nargs="?", help="stack name: the NAME of a Pulumi.NAME.yaml in the project")
+    parser.add_argument("--all", action="store_true", help="preview every shipped stack (Pulumi.*.yaml)")
+    parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    parser.add_argument(
+        "--policy-config",
+        type=Path,
+        metavar="FILE",
+        help="policy configuration JSON, as for `pulumi preview --policy-pack-config`",
+    )
+    parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+    pictures = parser.add_mutually_exclusive_group()
+    pictures.add_argument("--picture", type=Path, metavar="PATH", help="write the network picture here (.png/.svg)")
+    pictures.add_argument(
+        "--picture-dir",
+        type=Path,
+        metavar="DIR",
+        help=f"write STACK.png into DIR (default: {DEFAULT_PICTURE_DIR.relative_to(PROJECT_DIR)}/)",
+    )
+    return parser
+
+
+def _stacks(args: argparse.Namespace) -> list[str]:
+    if args.all == bool(args.stack):
+        raise UsageError("name one stack (e.g. `python -m preview dev`) or pass --all, not both or neither")
+    if args.all and args.picture:
+        raise UsageError("--picture names one file; with --all use --picture-dir DIR")
+    stacks = shipped_stacks() if args.all else [args.stack]
+    if not stacks:
+        raise UsageError(f"--all: there is no Pulumi.<stack>.yaml in {PROJECT_DIR}")
+    return stacks
+
+
+def _policy_config(path: Path | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        config = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"--policy-config {path}: no such file; give the path of a JSON file") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--policy-config {path}: not valid JSON ({error}); fix the file") from None
+    if not isinstance(config, dict):
+        raise UsageError(
+            f"--policy-config {path}: the file holds a {type(config).__name__}; it must be a JSON object "
+            'of policy name -> enforcement level or settings, e.g. {"rds-not-public": "mandatory"}'
+        )
+    return config
+
+
+def _picture_path(args: argparse.Namespace, stack: str) -> Path:
+    if args.picture:
+        return args.picture
+    return (args.picture_dir or DEFAULT_PICTURE_DIR) / f"{stack}.png"
+
+
+def preview_stack(stack: str, args: argparse.Namespace, policy_config: Mapping[str, Any] | None) -> StackReport:
+    """Run one stack, judge it, draw it; a settings mistake becomes an error report, not a traceback."""
+    try:
+        run = run_stack(stack)
+    except StackConfigError as error:
+        return error_report(stack, str(error))
+    if run.error is not None:
+        return error_report(stack, run.error)
+    packs = None if args.no_policy else judge(run, policy_config)
+    picture = draw_network(
+        describe_network(run.records, stack), _picture_path(args, stack), command=f"python -m preview {stack}"
+    )
+    return preview_report(run, packs, picture)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        stacks = _stacks(args)
+        policy_config = _policy_config(args.policy_config)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    reports = [preview_stack(stack, args, policy_config) for stack in stacks]
+    for report in reports:
+        if report.exit_code == EXIT_ERROR:
+            print(report.text(), file=sys.stderr)
+    if args.json:
+        documents = [report.json() for report in reports]
+        print(json.dumps({"stacks": documents} if args.all else documents[0], indent=2))
+    else:
+        print("\n\n".join(report.text() for report in reports if report.exit_code != EXIT_ERROR))
+    return max(report.exit_code for report in reports)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

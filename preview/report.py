@@ -1,0 +1,92 @@
+"""The report of one stack's offline preview: an ordered list of sections, each readable and machine-readable.
+
+A section carries the text a person reads and the value `--json` emits under its key, so a new part of
+the report (the cost estimate, say) is one more section and appears in both forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from preview.engine import StackRun
+from preview.model import UNKNOWN
+from preview.tree import (
+    build_tree,
+    count_nodes,
+    counts_by_type,
+    render_counts,
+    render_outputs,
+    render_tree,
+    resources_json,
+)
+from preview.verdict import (
+    EXIT_CLEAN,
+    NOT_CHECKED,
+    PackVerdict,
+    exit_code,
+    policies_json,
+    render_not_checked,
+    render_policies,
+)
+
+EXIT_ERROR = 2  # no verdict: bad settings, a stack that does not exist, a policy pack that cannot run
+
+
+@dataclass(frozen=True)
+class Section:
+    """One part of the report: `text` for the terminal, `data` for `--json` under `key`."""
+
+    key: str
+    text: str
+    data: Any
+
+
+@dataclass
+class StackReport:
+    stack: str
+    sections: list[Section] = field(default_factory=list)
+    exit_code: int = EXIT_CLEAN
+
+    def text(self) -> str:
+        return "\n\n".join(section.text for section in self.sections)
+
+    def json(self) -> dict[str, Any]:
+        document: dict[str, Any] = {"stack": self.stack, "exitCode": self.exit_code, "unknownValue": UNKNOWN}
+        document.update({section.key: section.data for section in self.sections})
+        return document
+
+
+def error_report(stack: str, message: str) -> StackReport:
+    """A stack that produced no preview: the message names the setting and the fix."""
+    return StackReport(stack, [Section("error", f"error: {message}", message)], EXIT_ERROR)
+
+
+def preview_report(run: StackRun, packs: Sequence[PackVerdict] | None, picture: Path | None) -> StackReport:
+    """The sections of a successful run, in the order `pulumi preview` prints them, then ours.
+
+    `packs` is None when policies were skipped (`--no-policy`); `picture` is None when none was drawn.
+    """
+    root = build_tree(run.records, f"{run.project}-{run.stack}")
+    counts = counts_by_type(run.records)
+    total = count_nodes(root)
+    header = f"Previewing update ({run.stack}), offline: the SDK's mock engine, no cloud calls\n\n"
+    sections = [
+        Section("resources", header + render_tree(root), resources_json(run.records)),
+        Section("outputs", render_outputs(run.outputs), run.outputs),
+        Section(
+            "resourceCounts",
+            f"{render_counts(counts)}\n\nResources:\n    + {total} to create",
+            {"create": total, "byType": counts},
+        ),
+    ]
+    if packs is None:
+        sections.append(Section("policies", "Policies: skipped (--no-policy)", None))
+    else:
+        sections.append(Section("policies", render_policies(packs, root.record.name), policies_json(packs)))
+    sections.append(Section("notChecked", render_not_checked(), list(NOT_CHECKED)))
+    if picture is not None:
+        sections.append(Section("picture", f"Network picture: {picture}", str(picture)))
+    return StackReport(run.stack, sections, exit_code(packs or ()))
