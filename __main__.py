@@ -1,12 +1,13 @@
 """zappa-vpc: a secure network for a Zappa (AWS Lambda) Django app.
 
-Composes only: stack config -> validated settings -> the pattern's network -> exports.
+Composes only: stack config -> validated settings -> network -> database and endpoints -> exports.
 """
 
 import pulumi
 import pulumi_aws as aws
 
 from components.network import PATTERN_COMPONENTS
+from components.service_access import ServiceAccess, ServiceAccessArgs
 from components.settings import CONFIG_SCHEMA, SettingsError, parse_settings
 
 
@@ -26,7 +27,9 @@ except SettingsError as error:
     # A user mistake: say what to fix, without a traceback, before anything is registered.
     raise pulumi.RunError(str(error)) from None
 
-network = PATTERN_COMPONENTS[settings.network.pattern](pulumi.get_stack(), settings.network)
+stack = pulumi.get_stack()
+network = PATTERN_COMPONENTS[settings.network.pattern](stack, settings.network)
+access = ServiceAccess(f"{stack}-access", ServiceAccessArgs(settings.access, settings.region, network))
 
 pulumi.export("pattern", settings.network.pattern.value)
 pulumi.export("vpc_id", network.vpc.id)
@@ -53,3 +56,5 @@ if network.bastion is not None:
     pulumi.export("bastion_instance_id", network.bastion.instance.id)
 if network.vpn is not None:
     pulumi.export("vpn_connection_id", network.vpn.connection.id)
+for name, value in access.outputs.items():
+    pulumi.export(name, value)

@@ -35,7 +35,8 @@ DEFAULT_BASTION_USER = "ec2-user"
 class DatabaseAccess:
     """Resolved facts about the private database.
 
-    host: the RDS Proxy endpoint when there is a proxy, else the instance address.
+    host: for the app, the RDS Proxy endpoint when there is a proxy, else the instance address; for a
+        tunnel, always the instance address (the proxy admits the Lambda only).
     secret_arn: the secret RDS keeps the master user's credentials in (JSON with `username` and `password`).
     """
 
@@ -74,13 +75,21 @@ def ssm_tunnel_command(database: DatabaseAccess, bastion: BastionHost) -> str:
     Needs the AWS CLI and its Session Manager plugin on the administrator's machine.
     """
     parameters = f"host={database.host},portNumber={database.port},localPortNumber={database.local_port}"
-    return shlex.join([
-        "aws", "ssm", "start-session",
-        "--target", bastion.instance_id,
-        "--document-name", "AWS-StartPortForwardingSessionToRemoteHost",
-        "--parameters", parameters,
-        "--region", database.region,
-    ])
+    return shlex.join(
+        [
+            "aws",
+            "ssm",
+            "start-session",
+            "--target",
+            bastion.instance_id,
+            "--document-name",
+            "AWS-StartPortForwardingSessionToRemoteHost",
+            "--parameters",
+            parameters,
+            "--region",
+            database.region,
+        ]
+    )
 
 
 def ssh_tunnel_command(database: DatabaseAccess, bastion: BastionHost) -> str:
@@ -93,12 +102,22 @@ def ssh_tunnel_command(database: DatabaseAccess, bastion: BastionHost) -> str:
     # Paths stay unquoted so the shell expands `~`; they come from our defaults or the caller, not from AWS.
     public_key = bastion.ssh_public_key
     private_key = public_key.removesuffix(".pub")
-    push_key = shlex.join([
-        "aws", "ec2-instance-connect", "send-ssh-public-key",
-        "--instance-id", bastion.instance_id,
-        "--instance-os-user", bastion.ssh_user,
-        "--region", database.region,
-    ]) + f" --ssh-public-key file://{public_key}"
+    push_key = (
+        shlex.join(
+            [
+                "aws",
+                "ec2-instance-connect",
+                "send-ssh-public-key",
+                "--instance-id",
+                bastion.instance_id,
+                "--instance-os-user",
+                bastion.ssh_user,
+                "--region",
+                database.region,
+            ]
+        )
+        + f" --ssh-public-key file://{public_key}"
+    )
     forward = f"{database.local_port}:{database.host}:{database.port}"
     tunnel = f"ssh -i {private_key} -N -L {shlex.quote(forward)} " + shlex.quote(
         f"{bastion.ssh_user}@{bastion.public_address}"
@@ -115,14 +134,24 @@ def tunnel_command(database: DatabaseAccess, bastion: BastionHost) -> str:
 
 def _read_password(database: DatabaseAccess) -> str:
     # Read at run time from the managed secret, so the password is in no output, file or shell history.
-    read_secret = shlex.join([
-        "aws", "secretsmanager", "get-secret-value",
-        "--secret-id", database.secret_arn,
-        "--query", "SecretString",
-        "--output", "text",
-        "--region", database.region,
-    ])
-    return f'"$({read_secret} | jq -r .password)"'
+    read_secret = shlex.join(
+        [
+            "aws",
+            "secretsmanager",
+            "get-secret-value",
+            "--secret-id",
+            database.secret_arn,
+            "--query",
+            "SecretString",
+            "--output",
+            "text",
+            "--region",
+            database.region,
+        ]
+    )
+    # Unquoted on purpose: an assignment is not word-split, and inside double quotes an interactive bash
+    # would expand the `!` of the ARN (`...:secret:rds!db-...`) from its history, even in single quotes.
+    return f"$({read_secret} | jq -r .password)"
 
 
 def client_command(database: DatabaseAccess) -> str:

@@ -16,13 +16,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access_info import MASTER_USERNAME
-from components.ingress import client_only_security_group, client_role_problems
-from components.options import DatabaseEngine, DatabaseOptions, Problem, require_valid
+from components.iam import assume_role_policy
+from components.ingress import HTTPS_PORT, client_only_security_group, client_role_problems
+from components.options import MAJOR_VERSION_PARTS, DatabaseEngine, DatabaseOptions, Problem, require_valid
 
 LAMBDA_ROLE = "lambda"
 # The role under which the database admits its proxy; callers may not use it for their own groups.
 PROXY_ROLE = "proxy"
-HTTPS_PORT = 443
 
 
 @dataclass(frozen=True)
@@ -31,21 +31,19 @@ class EngineTraits:
 
     tls_parameter: the parameter that makes the server refuse unencrypted connections.
     log_exports: logs sent to CloudWatch Logs, for incident response (AWS Security Hub RDS.9).
-    performance_insights: whether the free tier (7 days) works on every instance class; MySQL has no
-        Performance Insights on micro and small classes, so it is left off there rather than fail a deploy.
+    performance_insights: whether the free tier (7 days) works on every instance class. MySQL has none on
+        the micro and small classes (our default), so it stays off for MySQL rather than fail a deploy.
     """
 
     proxy_engine_family: str
     tls_parameter: str
     log_exports: tuple[str, ...]
     performance_insights: bool
-    # Version parts that name the parameter group family: `16` -> postgres16, `8.0` -> mysql8.0.
-    family_parts: int
 
 
 ENGINE_TRAITS = {
-    DatabaseEngine.POSTGRES: EngineTraits("POSTGRESQL", "rds.force_ssl", ("postgresql", "upgrade"), True, 1),
-    DatabaseEngine.MYSQL: EngineTraits("MYSQL", "require_secure_transport", ("error", "slowquery"), False, 2),
+    DatabaseEngine.POSTGRES: EngineTraits("POSTGRESQL", "rds.force_ssl", ("postgresql", "upgrade"), True),
+    DatabaseEngine.MYSQL: EngineTraits("MYSQL", "require_secure_transport", ("error", "slowquery"), False),
 }
 # Free Performance Insights retention, in days.
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7
@@ -56,12 +54,12 @@ PROXY_MAX_CONNECTIONS_PERCENT = 90
 
 def parameter_group_family(engine: DatabaseEngine, version: str) -> str:
     """`postgres` 16.4 -> `postgres16`; `mysql` 8.0.39 -> `mysql8.0`."""
-    parts = version.split(".")[: ENGINE_TRAITS[engine].family_parts]
+    parts = version.split(".")[: MAJOR_VERSION_PARTS[engine]]
     return engine.value + ".".join(parts)
 
 
 def snapshot_identifier(name: str) -> str:
-    """A valid RDS snapshot identifier from a resource name: letters, digits, single hyphens, a letter first."""
+    """A valid RDS snapshot identifier for `name`: letters, digits and single hyphens, a letter first."""
     cleaned = re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", name.lower())).strip("-")
     if not cleaned[:1].isalpha():
         cleaned = f"db-{cleaned}"
@@ -90,23 +88,22 @@ def database_problems(args: PrivateDatabaseArgs) -> list[Problem]:
     problems = options.problems()
     if len(args.subnet_ids) < 2:
         problems.append(
-            Problem("subnet_ids", f"{len(args.subnet_ids)} subnet(s)",
-                    "RDS needs data-tier subnets in at least 2 availability zones; give one per AZ")
+            Problem(
+                "subnet_ids",
+                f"{len(args.subnet_ids)} subnet(s)",
+                "RDS needs data-tier subnets in at least 2 availability zones; give one per AZ",
+            )
         )
     problems += client_role_problems(
         "client_security_groups", args.client_security_groups, reserved=frozenset({PROXY_ROLE})
     )
     if options.proxy and LAMBDA_ROLE not in args.client_security_groups:
         problems.append(
-            Problem("client_security_groups", sorted(args.client_security_groups),
-                    f"RDS Proxy admits only the Lambda security group; give it under the role '{LAMBDA_ROLE}'")
-        )
-    parts = options.version.split(".")
-    if len(parts) < ENGINE_TRAITS[options.engine].family_parts or not all(part.isdigit() for part in parts):
-        example = "16 or 16.4" if options.engine is DatabaseEngine.POSTGRES else "8.0 or 8.0.39"
-        problems.append(
-            Problem("engine_version", options.engine_version,
-                    f"a {options.engine.value} version such as {example}, or empty for the pinned major")
+            Problem(
+                "client_security_groups",
+                sorted(args.client_security_groups),
+                f"RDS Proxy admits only the Lambda security group; give it under the role '{LAMBDA_ROLE}'",
+            )
         )
     return problems
 
@@ -129,7 +126,9 @@ class PrivateDatabase(pulumi.ComponentResource):
     secret_arn: pulumi.Output[str]
     database_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: PrivateDatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: PrivateDatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         require_valid("PrivateDatabase", database_problems(args))
         super().__init__("zappa-vpc:database:PrivateDatabase", name, None, opts)
         options = args.options
@@ -141,8 +140,12 @@ class PrivateDatabase(pulumi.ComponentResource):
         self.proxy_security_group = None
         if options.proxy:
             self.proxy_security_group = client_only_security_group(
-                f"{name}-proxy", vpc_id=args.vpc_id, port=options.port,
-                clients={LAMBDA_ROLE: clients[LAMBDA_ROLE]}, service=f"{options.engine.value} proxy", parent=self,
+                f"{name}-proxy",
+                vpc_id=args.vpc_id,
+                port=options.port,
+                clients={LAMBDA_ROLE: clients[LAMBDA_ROLE]},
+                service=f"{options.engine.value} proxy",
+                parent=self,
             )
             clients[PROXY_ROLE] = self.proxy_security_group.id
         self.security_group = client_only_security_group(
@@ -170,7 +173,9 @@ class PrivateDatabase(pulumi.ComponentResource):
             storage_type="gp3",
             allocated_storage=options.storage_gb,
             # Equal sizes mean fixed storage; RDS wants a ceiling above the allocation to autoscale.
-            max_allocated_storage=options.max_storage_gb if options.max_storage_gb > options.storage_gb else None,
+            max_allocated_storage=options.max_storage_gb
+            if options.max_storage_gb > options.storage_gb
+            else None,
             storage_encrypted=True,
             db_name=options.database_name,
             username=MASTER_USERNAME,
@@ -204,15 +209,21 @@ class PrivateDatabase(pulumi.ComponentResource):
         self.host = self.proxy.endpoint if self.proxy is not None else self.instance.address
         self.port = pulumi.Output.from_input(options.port)
         self.database_name = self.instance.db_name
-        self.register_outputs({
-            "host": self.host,
-            "port": self.port,
-            "secretArn": self.secret_arn,
-            "databaseName": self.database_name,
-        })
+        self.register_outputs(
+            {
+                "host": self.host,
+                "port": self.port,
+                "secretArn": self.secret_arn,
+                "databaseName": self.database_name,
+            }
+        )
 
     def _proxy(
-        self, name: str, args: PrivateDatabaseArgs, traits: EngineTraits, security_group: aws.ec2.SecurityGroup
+        self,
+        name: str,
+        args: PrivateDatabaseArgs,
+        traits: EngineTraits,
+        security_group: aws.ec2.SecurityGroup,
     ) -> aws.rds.Proxy:
         """RDS Proxy in the data tier: many concurrent Lambdas share a few database connections."""
         child = pulumi.ResourceOptions(parent=self)
@@ -223,7 +234,9 @@ class PrivateDatabase(pulumi.ComponentResource):
             f"{name}-proxy-egress-database",
             security_group_id=security_group.id,
             referenced_security_group_id=self.security_group.id,
-            ip_protocol="tcp", from_port=port, to_port=port,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
             description="to the database",
             opts=child,
         )
@@ -231,21 +244,16 @@ class PrivateDatabase(pulumi.ComponentResource):
             f"{name}-proxy-egress-secrets",
             security_group_id=security_group.id,
             cidr_ipv4="0.0.0.0/0",
-            ip_protocol="tcp", from_port=HTTPS_PORT, to_port=HTTPS_PORT,
+            ip_protocol="tcp",
+            from_port=HTTPS_PORT,
+            to_port=HTTPS_PORT,
             description="to Secrets Manager for the database credentials",
             opts=child,
         )
         role = aws.iam.Role(
             f"{name}-proxy-role",
             description="RDS Proxy reads the database's managed secret",
-            assume_role_policy=json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Principal": {"Service": "rds.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }],
-            }),
+            assume_role_policy=assume_role_policy("rds.amazonaws.com"),
             opts=child,
         )
         # Only this secret. The RDS-managed secret is encrypted with the aws/secretsmanager key, whose key
@@ -253,10 +261,16 @@ class PrivateDatabase(pulumi.ComponentResource):
         read_secret = aws.iam.RolePolicy(
             f"{name}-proxy-read-secret",
             role=role.id,
-            policy=self.secret_arn.apply(lambda arn: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn}],
-            })),
+            policy=self.secret_arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn}
+                        ],
+                    }
+                )
+            ),
             opts=child,
         )
         proxy = aws.rds.Proxy(
@@ -266,12 +280,14 @@ class PrivateDatabase(pulumi.ComponentResource):
             vpc_subnet_ids=list(args.subnet_ids),
             vpc_security_group_ids=[security_group.id],
             require_tls=True,
-            auths=[aws.rds.ProxyAuthArgs(
-                auth_scheme="SECRETS",
-                iam_auth="DISABLED",
-                secret_arn=self.secret_arn,
-                description="the RDS-managed master user secret",
-            )],
+            auths=[
+                aws.rds.ProxyAuthArgs(
+                    auth_scheme="SECRETS",
+                    iam_auth="DISABLED",
+                    secret_arn=self.secret_arn,
+                    description="the RDS-managed master user secret",
+                )
+            ],
             # The proxy checks its secret as soon as it exists.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[read_secret]),
         )

@@ -15,6 +15,7 @@ import pulumi_aws as aws
 
 from components.options import Problem
 
+HTTPS_PORT = 443
 # Roles become part of child resource names, so they must be safe there.
 _ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 
@@ -22,44 +23,24 @@ _ROLE_PATTERN = re.compile(r"^[a-z][a-z0-9-]*$")
 def client_role_problems(
     field: str, clients: Mapping[str, object], reserved: frozenset[str] = frozenset()
 ) -> list[Problem]:
-    """Problems with a `role -> security group` mapping: empty, badly named roles, or roles we add ourselves."""
+    """Problems with a `role -> security group` mapping: empty, bad role names, or roles we add ourselves."""
     if not clients:
         return [Problem(field, {}, "give at least one client security group, such as {'lambda': <sg id>}")]
     problems = []
     for role in clients:
         if not _ROLE_PATTERN.match(role):
             problems.append(
-                Problem(f"{field}[{role!r}]", role,
-                        "a role is lower-case letters, digits and dashes, starting with a letter, such as 'lambda'")
+                Problem(
+                    f"{field}[{role!r}]",
+                    role,
+                    "a role is lower-case letters, digits and dashes, a letter first, such as 'lambda'",
+                )
             )
         if role in reserved:
             problems.append(
                 Problem(f"{field}[{role!r}]", role, "is a role this component adds itself; use another name")
             )
     return problems
-
-
-def _admit_clients(
-    name: str,
-    *,
-    security_group_id: pulumi.Input[str],
-    port: int,
-    clients: Mapping[str, pulumi.Input[str]],
-    service: str,
-    parent: pulumi.Resource,
-) -> None:
-    """One ingress rule per client role, named `{name}-ingress-{role}`, admitting TCP `port` only."""
-    for role, client in clients.items():
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-ingress-{role}",
-            security_group_id=security_group_id,
-            referenced_security_group_id=client,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=f"{service} from {role}",
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
 
 
 def client_only_security_group(
@@ -83,7 +64,16 @@ def client_only_security_group(
         description=f"{service}: TCP {port} from its client security groups only",
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    _admit_clients(
-        name, security_group_id=security_group.id, port=port, clients=clients, service=service, parent=parent
-    )
+    # One rule per role, each its own resource named `{name}-ingress-{role}`.
+    for role, client in clients.items():
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-ingress-{role}",
+            security_group_id=security_group.id,
+            referenced_security_group_id=client,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"{service} from {role}",
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
     return security_group

@@ -442,6 +442,8 @@ class DatabaseEngine(StrEnum):
 DATABASE_PORTS = {DatabaseEngine.POSTGRES: 5432, DatabaseEngine.MYSQL: 3306}
 # Major versions pinned so a stack deploys the same engine every time; RDS picks the newest minor.
 DEFAULT_ENGINE_VERSIONS = {DatabaseEngine.POSTGRES: "16", DatabaseEngine.MYSQL: "8.0"}
+# Version parts naming an engine major, and so its parameter group family: 16 -> postgres16, 8.0 -> mysql8.0.
+MAJOR_VERSION_PARTS = {DatabaseEngine.POSTGRES: 1, DatabaseEngine.MYSQL: 2}
 
 
 @dataclass(frozen=True)
@@ -496,6 +498,16 @@ class DatabaseOptions:
                     "backup_retention_days",
                     self.backup_retention_days,
                     "RDS keeps automated backups 1 to 35 days; 0 would turn backups off",
+                )
+            )
+        parts = self.version.split(".")
+        if len(parts) < MAJOR_VERSION_PARTS[self.engine] or not all(part.isdigit() for part in parts):
+            example = "16 or 16.4" if self.engine is DatabaseEngine.POSTGRES else "8.0 or 8.0.39"
+            problems.append(
+                Problem(
+                    "engine_version",
+                    self.engine_version,
+                    f"a {self.engine.value} version such as {example}, or empty for the pinned major",
                 )
             )
         if not self.instance_class.startswith("db."):

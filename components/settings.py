@@ -262,6 +262,7 @@ _FIELD_KEYS = {
     "vpn.amazon_side_asn": "vpnAmazonSideAsn",
     "flow_logs.retention_days": "flowLogRetentionDays",
     "database.engine": "database",
+    "database.engine_version": "databaseEngineVersion",
     "database.storage_gb": "databaseStorageGb",
     "database.max_storage_gb": "databaseMaxStorageGb",
     "database.backup_retention_days": "databaseBackupRetentionDays",

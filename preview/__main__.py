@@ -17,23 +17,19 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from preview.engine import PROJECT_DIR, StackConfigError, StackRun, run_stack, shipped_stacks
+from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
+from preview.judge import judge
 from preview.network import describe_network
 from preview.picture import draw_network
+from preview.policy_client import PolicyConfigError, PolicyPackError, load_policy_config
 from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
-from preview.verdict import PackVerdict
 
 DEFAULT_PICTURE_DIR = PROJECT_DIR / "out"
-POLICY_PACK_DIR = PROJECT_DIR / "policies"
+STACK_SEPARATOR = "\n\n" + "═" * 100 + "\n\n"
 
 
 class UsageError(Exception):
     """A command-line mistake: the message names the option, the bad value and the fix."""
-
-
-def judge(run: StackRun, policy_config: Mapping[str, Any] | None) -> list[PackVerdict]:
-    """Start the policy pack as the CLI does and ask it about every resource and the whole stack."""
-    raise NotImplementedError("waiting for preview/policy_client.py")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
     pictures = parser.add_mutually_exclusive_group()
-    pictures.add_argument("--picture", type=Path, metavar="PATH", help="write the network picture here (.png/.svg)")
+    pictures.add_argument(
+        "--picture", type=Path, metavar="PATH", help="write the network picture here (.png/.svg)"
+    )
     pictures.add_argument(
         "--picture-dir",
         type=Path,
@@ -80,17 +78,11 @@ def _policy_config(path: Path | None) -> dict[str, Any] | None:
     if path is None:
         return None
     try:
-        config = json.loads(path.read_text())
+        return load_policy_config(path)
     except FileNotFoundError:
         raise UsageError(f"--policy-config {path}: no such file; give the path of a JSON file") from None
-    except json.JSONDecodeError as error:
-        raise UsageError(f"--policy-config {path}: not valid JSON ({error}); fix the file") from None
-    if not isinstance(config, dict):
-        raise UsageError(
-            f"--policy-config {path}: the file holds a {type(config).__name__}; it must be a JSON object "
-            'of policy name -> enforcement level or settings, e.g. {"rds-not-public": "mandatory"}'
-        )
-    return config
+    except PolicyConfigError as error:
+        raise UsageError(f"--policy-config {error}") from None
 
 
 def _picture_path(args: argparse.Namespace, stack: str) -> Path:
@@ -99,7 +91,9 @@ def _picture_path(args: argparse.Namespace, stack: str) -> Path:
     return (args.picture_dir or DEFAULT_PICTURE_DIR) / f"{stack}.png"
 
 
-def preview_stack(stack: str, args: argparse.Namespace, policy_config: Mapping[str, Any] | None) -> StackReport:
+def preview_stack(
+    stack: str, args: argparse.Namespace, policy_config: Mapping[str, Any] | None
+) -> StackReport:
     """Run one stack, judge it, draw it; a settings mistake becomes an error report, not a traceback."""
     try:
         run = run_stack(stack)
@@ -107,7 +101,12 @@ def preview_stack(stack: str, args: argparse.Namespace, policy_config: Mapping[s
         return error_report(stack, str(error))
     if run.error is not None:
         return error_report(stack, run.error)
-    packs = None if args.no_policy else judge(run, policy_config)
+    try:
+        packs = None if args.no_policy else judge(run, policy_config)
+    except PolicyConfigError as error:
+        return error_report(stack, f"--policy-config {args.policy_config}: {error}")
+    except PolicyPackError as error:
+        return error_report(stack, f"the policy pack could not judge the stack: {error}")
     picture = draw_network(
         describe_network(run.records, stack), _picture_path(args, stack), command=f"python -m preview {stack}"
     )
@@ -131,7 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         documents = [report.json() for report in reports]
         print(json.dumps({"stacks": documents} if args.all else documents[0], indent=2))
     else:
-        print("\n\n".join(report.text() for report in reports if report.exit_code != EXIT_ERROR))
+        previews = [report.text() for report in reports if report.exit_code != EXIT_ERROR]
+        if previews:
+            print(STACK_SEPARATOR.join(previews))
     return max(report.exit_code for report in reports)
 
 

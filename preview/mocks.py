@@ -64,16 +64,16 @@ class AwsMocks(pulumi.runtime.Mocks):
             secret_base = f"arn:aws:secretsmanager:{self.region}:{_ACCOUNT_ID}"
             host = f"{args.name}.c0ffee.{self.region}.rds.amazonaws.com"
             outputs |= {
+                "identifier": args.inputs.get("identifier") or args.name,
                 "address": host,
                 "endpoint": f"{host}:{args.inputs.get('port', 5432)}",
-                "masterUserSecrets": [
-                    {
-                        "secretArn": f"{secret_base}:secret:rds!{args.name}"
-                    }
-                ],
+                "masterUserSecrets": [{"secretArn": f"{secret_base}:secret:rds!{args.name}"}],
             }
+        if args.typ == "aws:ec2/instance:Instance":
+            outputs["publicIp"] = "198.51.100.7"
         if args.typ == "aws:rds/proxy:Proxy":
             outputs["endpoint"] = f"{args.name}.proxy-c0ffee.{self.region}.rds.amazonaws.com"
+            outputs["name"] = args.inputs.get("name") or args.name
         if args.typ == "aws:ec2/securityGroup:SecurityGroup":
             outputs["name"] = args.inputs.get("name") or args.name
         if args.typ == "aws:rds/subnetGroup:SubnetGroup":

@@ -34,6 +34,7 @@ ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 MAIN_ROUTE_TABLE_ASSOCIATION = "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 INSTANCE = "aws:ec2/instance:Instance"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
@@ -166,7 +167,9 @@ def _route_targets(index: _Records, table: ResourceRecord) -> list[tuple[str, Re
     """(destination, target resource) for each route of a table, inline or as `aws.ec2.Route`."""
     routes: list[tuple[str, ResourceRecord]] = []
     for route in index.linking_to(table, ROUTE, "routeTableId"):
-        destination = _known(route.properties.get("destinationCidrBlock") or route.properties.get("destinationIpv6CidrBlock"))
+        destination = _known(
+            route.properties.get("destinationCidrBlock") or route.properties.get("destinationIpv6CidrBlock")
+        )
         routes += [(destination, target) for target in index.linked(route, "gatewayId", "natGatewayId")]
     inline = table.properties.get("routes")
     targets = index.linked(table, "routes")
@@ -209,11 +212,11 @@ def _subnet_view(index: _Records, subnet: ResourceRecord) -> SubnetView:
         if destination not in _DEFAULT_ROUTES:
             continue
         if target.type == INTERNET_GATEWAY:
-            internet_route = "0.0.0.0/0 → internet gateway"
+            internet_route = f"{destination} → internet gateway"
         elif target.type == NAT_GATEWAY:
             nat_subnets = [index.by_urn[u] for u in index.subnets_of(target, "subnetId")]
             zone = _known(nat_subnets[0].properties.get("availabilityZone")) if nat_subnets else "?"
-            internet_route = f"0.0.0.0/0 → NAT gateway ({_az_letter(zone)})"
+            internet_route = f"{destination} → NAT gateway ({_az_letter(zone)})"
     propagated = table is not None and bool(index.linking_to(table, VPN_ROUTE_PROPAGATION, "routeTableId"))
     return SubnetView(
         urn=subnet.urn,
@@ -243,11 +246,12 @@ def _placements(index: _Records, subnets: Sequence[SubnetView]) -> list[Placemen
         placements.append(Placement("nat", kind, "", index.subnets_of(nat, "subnetId")))
     for instance in index.of_type(INSTANCE):
         is_bastion = "bastion" in instance.name.lower()
+        access = "SSH allowlist" if _opens_ssh(index, instance) else "SSM only"
         placements.append(
             Placement(
                 "bastion" if is_bastion else "instance",
                 "Bastion" if is_bastion else instance.name,
-                _known(instance.properties.get("instanceType"), ""),
+                f"{_known(instance.properties.get('instanceType'), '')} · {access}".strip(" ·"),
                 index.subnets_of(instance, "subnetId"),
             )
         )
@@ -255,26 +259,53 @@ def _placements(index: _Records, subnets: Sequence[SubnetView]) -> list[Placemen
         if database.type == DB_INSTANCE and database.properties.get("clusterIdentifier"):
             continue  # an Aurora member: its cluster is drawn
         label, detail = _database_label(database)
-        placements.append(Placement("database", label, detail, index.subnets_of(database, "dbSubnetGroupName")))
+        placements.append(
+            Placement("database", label, detail, index.subnets_of(database, "dbSubnetGroupName"))
+        )
     for proxy in index.of_type(DB_PROXY):
-        placements.append(Placement("proxy", "RDS Proxy", proxy.name, index.subnets_of(proxy, "vpcSubnetIds")))
+        placements.append(
+            Placement("proxy", "RDS Proxy", proxy.name, index.subnets_of(proxy, "vpcSubnetIds"))
+        )
     for function in index.of_type(LAMBDA_FUNCTION):
-        placements.append(Placement("lambda", f"λ {function.name}", "", index.subnets_of(function, "vpcConfig")))
+        placements.append(
+            Placement("lambda", f"λ {function.name}", "", index.subnets_of(function, "vpcConfig"))
+        )
     lambda_groups = [g for g in index.of_type(SECURITY_GROUP) if _is_lambda_group(g)]
     lambda_tier = next((t for t in LAMBDA_TIERS if any(s.tier == t for s in subnets)), None)
     if lambda_groups and lambda_tier:
         tier_subnets = tuple(s.urn for s in subnets if s.tier == lambda_tier)
         names = ", ".join(g.name for g in lambda_groups)
-        placements.append(Placement("lambda-group", "Zappa Lambda functions", f"security group {names}", tier_subnets))
+        placements.append(
+            Placement("lambda-group", "Zappa Lambda functions", f"security group {names}", tier_subnets)
+        )
     return placements
 
 
+def _admits_port(rule: Mapping[str, Any], port: int) -> bool:
+    protocol = str(rule.get("ipProtocol") or rule.get("protocol") or "")
+    if protocol in ("-1", "all"):
+        return True
+    low, high = rule.get("fromPort"), rule.get("toPort")
+    # Struct numbers arrive as floats.
+    return isinstance(low, (int, float)) and isinstance(high, (int, float)) and low <= port <= high
+
+
+def _opens_ssh(index: _Records, instance: ResourceRecord) -> bool:
+    """Whether any security group of the instance admits TCP 22, inline or as a separate ingress rule."""
+    for group in index.linked(instance, "vpcSecurityGroupIds", "securityGroups"):
+        inline = group.properties.get("ingress")
+        rules = [r for r in inline if isinstance(r, dict)] if isinstance(inline, list) else []
+        rules += [r.properties for r in index.linking_to(group, INGRESS_RULE, "securityGroupId")]
+        if any(_admits_port(rule, 22) for rule in rules):
+            return True
+    return False
+
+
 def _is_lambda_group(group: ResourceRecord) -> bool:
-    tags = group.properties.get("tags") or {}
-    text = " ".join(
-        [group.name, _known(group.properties.get("description"), ""), *(str(v) for v in dict(tags).values())]
-    )
-    return "lambda" in text.lower()
+    # The group the Lambda network component makes; by name for groups made elsewhere. Not by description:
+    # a database's group says it admits the Lambda.
+    parent_type = group.parent.split("::")[2].split("$")[-1] if group.parent.count("::") >= 3 else ""
+    return parent_type.endswith(":LambdaNetwork") or "lambda" in group.name.lower()
 
 
 def _endpoint_views(index: _Records, subnets: Mapping[str, SubnetView]) -> list[EndpointView]:

@@ -127,7 +127,9 @@ def _grid_rows(view: NetworkView) -> list[_GridRow]:
                 if len(view.subnet(zone, tier)) > level
             }
             rows.append(_GridRow(tier, subnets, {}, []))
-    ordered = sorted(view.placements, key=lambda p: _KIND_ORDER.index(p.kind) if p.kind in _KIND_ORDER else 99)
+    ordered = sorted(
+        view.placements, key=lambda p: _KIND_ORDER.index(p.kind) if p.kind in _KIND_ORDER else 99
+    )
     for row in rows:
         column_of = {subnet.urn: column for column, subnet in row.subnets.items()}
         for placement in ordered:
@@ -229,29 +231,30 @@ class _Canvas:
         self.axes.plot([x0, x1], [y0, y1], color=color, linewidth=1.4, zorder=layer, solid_capstyle="round")
 
     def chip(
-        self, x: float, y: float, width: float, height: float, color: str, title: str, detail: str = ""
+        self,
+        x: float,
+        y: float,
+        width: float,
+        height: float,
+        color: str,
+        title: str,
+        detail: str = "",
+        *,
+        outlined: bool = False,
     ) -> None:
-        """A filled label: bold title, with a detail line under it when there is room."""
-        self.box(x, y, width, height, edge=color, face=color, radius=0.05, layer=3)
-        inner = width - 0.14
-        if detail and height >= 0.34:
-            self.text(x + width / 2, y + height * 0.33, title, size=7.5, color="white", bold=True,
-                      align="center", width=inner)
-            self.text(x + width / 2, y + height * 0.7, detail, size=6.5, color="white", align="center",
-                      width=inner)
-        else:
-            label = f"{title} · {detail}" if detail else title
-            self.text(x + width / 2, y + height / 2, label, size=7.5, color="white", bold=True,
-                      align="center", width=inner)
-
-    def outline_chip(
-        self, x: float, y: float, width: float, height: float, color: str, title: str, detail: str
-    ) -> None:
-        """A dashed outline with coloured text: a security group, which is a boundary rather than a thing."""
-        self.box(x, y, width, height, edge=color, face="white", dashed=True, radius=0.05, layer=3)
+        """A filled label, bold title over a detail line when there is room. `outlined`: a dashed boundary
+        with coloured text instead, for a security group, which is a boundary rather than a thing."""
+        face, ink = ("white", color) if outlined else (color, "white")
+        self.box(x, y, width, height, edge=color, face=face, dashed=outlined, radius=0.05, layer=3)
+        center, inner = x + width / 2, width - 0.14
+        if detail and height >= 0.34 and not outlined:
+            self.text(
+                center, y + height * 0.33, title, size=7.5, color=ink, bold=True, align="center", width=inner
+            )
+            self.text(center, y + height * 0.7, detail, size=6.5, color=ink, align="center", width=inner)
+            return
         label = f"{title} · {detail}" if detail else title
-        self.text(x + width / 2, y + height / 2, label, size=7, color=color, bold=True, align="center",
-                  width=width - 0.14)
+        self.text(center, y + height / 2, label, size=7.5, color=ink, bold=True, align="center", width=inner)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -338,8 +341,17 @@ def _draw_internet(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
 
 
 def _draw_vpc(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
-    canvas.box(frame.vpc_x, frame.vpc_y, frame.vpc_width, frame.vpc_height, edge=VPC_COLOR, face="white",
-               line_width=2.0, radius=0.1, layer=0)
+    canvas.box(
+        frame.vpc_x,
+        frame.vpc_y,
+        frame.vpc_width,
+        frame.vpc_height,
+        edge=VPC_COLOR,
+        face="white",
+        line_width=2.0,
+        radius=0.1,
+        layer=0,
+    )
     header_y = frame.vpc_y + 0.3
     title = f"VPC {view.vpc_name or '(none)'}"
     canvas.text(frame.vpc_x + 0.2, header_y, title, size=10, bold=True, color=VPC_COLOR)
@@ -347,14 +359,17 @@ def _draw_vpc(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
     canvas.text(frame.vpc_x + 0.2, header_y + 0.25, "   ".join(f for f in facts if f), size=8, color=MUTED)
     for column, zone in enumerate(view.availability_zones):
         x = frame.column_x(column)
-        canvas.text(x + COLUMN_WIDTH / 2, frame.rows_y - 0.2, zone, size=8.5, bold=True, color=MUTED,
-                    align="center")
+        canvas.text(
+            x + COLUMN_WIDTH / 2, frame.rows_y - 0.2, zone, size=8.5, bold=True, color=MUTED, align="center"
+        )
 
 
 def _draw_row(canvas: _Canvas, row: _GridRow, frame: _Frame) -> None:
     edge, face, _ = tier_style(row.tier)
     label_x = frame.vpc_x + 0.2
-    canvas.text(label_x, row.top + 0.2, row.tier, size=9.5, bold=True, color=edge, width=TIER_LABEL_WIDTH - 0.1)
+    canvas.text(
+        label_x, row.top + 0.2, row.tier, size=9.5, bold=True, color=edge, width=TIER_LABEL_WIDTH - 0.1
+    )
     caption = TIER_CAPTIONS.get(row.tier, "")
     canvas.text(label_x, row.top + 0.42, caption, size=7, color=MUTED, width=TIER_LABEL_WIDTH - 0.1)
     inner = COLUMN_WIDTH - 0.2
@@ -365,26 +380,41 @@ def _draw_row(canvas: _Canvas, row: _GridRow, frame: _Frame) -> None:
         canvas.text(x + 0.1, row.top + 0.33, subnet.cidr, size=7.5, width=inner)
         canvas.text(x + 0.1, row.top + 0.5, subnet.internet_route, size=6.5, color=MUTED, width=inner)
         if subnet.corporate_route:
-            canvas.text(x + 0.1, row.top + 0.66, "corporate → VPN gateway", size=6.5, color=MUTED, width=inner)
+            canvas.text(
+                x + 0.1, row.top + 0.66, "corporate → VPN gateway", size=6.5, color=MUTED, width=inner
+            )
     lane_y = row.top + SUBNET_HEADER + (CORPORATE_LINE if row.has_corporate_line else 0)
     if row.cell_items:
         for column, items in row.cell_items.items():
             width = (COLUMN_WIDTH - 0.2 - 0.08 * (len(items) - 1)) / len(items)
             for index, item in enumerate(items):
                 x = frame.column_x(column) + 0.1 + index * (width + 0.08)
-                canvas.chip(x, lane_y, width, LANE_HEIGHT - 0.06, KIND_COLORS.get(item.kind, MUTED), item.label,
-                            item.detail)
+                canvas.chip(
+                    x,
+                    lane_y,
+                    width,
+                    LANE_HEIGHT - 0.06,
+                    KIND_COLORS.get(item.kind, MUTED),
+                    item.label,
+                    item.detail,
+                )
         lane_y += LANE_HEIGHT
     for lane in row.lanes:
         for run in lane:
             x = frame.column_x(run.first) + 0.1
             width = frame.column_x(run.last) + COLUMN_WIDTH - 0.1 - x
             color = KIND_COLORS.get(run.placement.kind, MUTED)
-            if run.placement.kind == "lambda-group":
-                canvas.outline_chip(x, lane_y, width, LANE_HEIGHT - 0.06, color, run.placement.label,
-                                    run.placement.detail)
-            else:
-                canvas.chip(x, lane_y, width, LANE_HEIGHT - 0.06, color, run.placement.label, run.placement.detail)
+            placement = run.placement
+            canvas.chip(
+                x,
+                lane_y,
+                width,
+                LANE_HEIGHT - 0.06,
+                color,
+                placement.label,
+                placement.detail,
+                outlined=placement.kind == "lambda-group",
+            )
         lane_y += LANE_HEIGHT
 
 
@@ -394,12 +424,25 @@ def _draw_endpoints(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
     x, y = frame.panel_x, frame.rows_y
     canvas.box(x, y, PANEL_WIDTH, frame.rows_height, edge=NETWORK_COLOR, face="#F6F2FF", line_width=1.0)
     canvas.text(x + 0.12, y + 0.22, "VPC endpoints", size=8.5, bold=True, color=NETWORK_COLOR)
-    canvas.text(x + 0.12, y + 0.4, "AWS services without the internet", size=6.5, color=MUTED,
-                width=PANEL_WIDTH - 0.24)
+    canvas.text(
+        x + 0.12,
+        y + 0.4,
+        "AWS services without the internet",
+        size=6.5,
+        color=MUTED,
+        width=PANEL_WIDTH - 0.24,
+    )
     for index, endpoint in enumerate(view.endpoints):
         where = f"in {', '.join(endpoint.tiers)} subnets" if endpoint.tiers else "via route tables"
-        canvas.chip(x + 0.12, y + 0.55 + index * 0.5, PANEL_WIDTH - 0.24, 0.42, NETWORK_COLOR, endpoint.service,
-                    f"{endpoint.endpoint_type} · {where}")
+        canvas.chip(
+            x + 0.12,
+            y + 0.55 + index * 0.5,
+            PANEL_WIDTH - 0.24,
+            0.42,
+            NETWORK_COLOR,
+            endpoint.service,
+            f"{endpoint.endpoint_type} · {where}",
+        )
 
 
 def _draw_vpn(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
@@ -421,8 +464,15 @@ def _draw_vpn(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
     canvas.line(box_x + box_width / 2, y + 0.4, box_x + box_width / 2, corporate_y)
     cidrs = ", ".join(vpn.corporate_cidrs) or "routes learned over BGP"
     canvas.box(box_x, corporate_y, box_width, 0.6, edge=CORPORATE_COLOR, face=CORPORATE_COLOR)
-    canvas.text(box_x + 0.12, corporate_y + 0.2, "Corporate network", size=8, bold=True, color="white",
-                width=box_width - 0.24)
+    canvas.text(
+        box_x + 0.12,
+        corporate_y + 0.2,
+        "Corporate network",
+        size=8,
+        bold=True,
+        color="white",
+        width=box_width - 0.24,
+    )
     canvas.text(box_x + 0.12, corporate_y + 0.42, cidrs, size=7, color="white", width=box_width - 0.24)
 
 
@@ -430,15 +480,20 @@ def _legend_entries(view: NetworkView) -> list[tuple[Patch, str]]:
     entries = []
     for tier in view.tiers:
         edge, face, label = tier_style(tier)
-        entries.append((Patch(facecolor=face, edgecolor=edge), label if tier != UNTAGGED_TIER else "untagged subnet"))
+        entries.append(
+            (Patch(facecolor=face, edgecolor=edge), label if tier != UNTAGGED_TIER else "untagged subnet")
+        )
     kinds = {p.kind for p in view.placements}
     networking = bool(view.internet_gateway or view.endpoints or view.vpn or "nat" in kinds)
     candidates = [
         (networking, Patch(facecolor=NETWORK_COLOR, edgecolor=NETWORK_COLOR), "gateway / endpoint"),
         (bool(kinds & {"bastion", "instance", "lambda"}), Patch(facecolor=COMPUTE_COLOR), "compute"),
         (bool(kinds & {"database", "proxy"}), Patch(facecolor=DATABASE_COLOR), "database"),
-        ("lambda-group" in kinds, Patch(facecolor="white", edgecolor=SECURITY_COLOR, linestyle="--"),
-         "security group"),
+        (
+            "lambda-group" in kinds,
+            Patch(facecolor="white", edgecolor=SECURITY_COLOR, linestyle="--"),
+            "security group",
+        ),
         (view.vpn is not None, Patch(facecolor=CORPORATE_COLOR), "on-premises"),
     ]
     return entries + [(patch, label) for shown, patch, label in candidates if shown]
@@ -463,8 +518,17 @@ def _legend_layout(view: NetworkView, width: float, top: float) -> list[tuple[fl
 def _draw_legend(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
     canvas.text(MARGIN, frame.legend_y + 0.1, "Legend", size=8, bold=True, color=MUTED)
     for y, x, patch, label in _legend_layout(view, frame.width, frame.legend_y):
-        canvas.box(x, y + 0.02, 0.22, 0.16, edge=patch.get_edgecolor(), face=patch.get_facecolor(),
-                   line_width=1.0, dashed=patch.get_linestyle() == "--", radius=0.02)
+        canvas.box(
+            x,
+            y + 0.02,
+            0.22,
+            0.16,
+            edge=patch.get_edgecolor(),
+            face=patch.get_facecolor(),
+            line_width=1.0,
+            dashed=patch.get_linestyle() == "--",
+            radius=0.02,
+        )
         canvas.text(x + 0.3, y + 0.1, label, size=7.5)
 
 

@@ -68,7 +68,7 @@ def _sort(node: TreeNode) -> None:
 
 
 def display_type(resource_type: str) -> str:
-    """The type as the CLI displays it: `aws:ec2/vpc:Vpc` -> `aws:ec2:Vpc` when the module repeats the name."""
+    """The type as the CLI shows it: `aws:ec2/vpc:Vpc` -> `aws:ec2:Vpc` when the module repeats the name."""
     parts = resource_type.split(":")
     if len(parts) != 3 or "/" not in parts[1]:
         return resource_type
@@ -94,11 +94,13 @@ def count_nodes(root: TreeNode) -> int:
 
 def render_tree(root: TreeNode) -> str:
     """The `Type / Name / Plan` table of a first `pulumi preview`."""
-    rows = [("Type", "Name")] + _rows(root)
+    rows = [("Type", "Name"), *_rows(root)]
     type_width = max(len(type_cell) for type_cell, _ in rows)
     name_width = max(len(name) for _, name in rows)
     lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Plan"]
-    lines += [f" +   {type_cell:<{type_width}}  {name:<{name_width}}  {_PLAN}" for type_cell, name in rows[1:]]
+    lines += [
+        f" +   {type_cell:<{type_width}}  {name:<{name_width}}  {_PLAN}" for type_cell, name in rows[1:]
+    ]
     return "\n".join(lines)
 
 
@@ -112,7 +114,9 @@ def render_counts(counts: Mapping[str, int]) -> str:
     if not counts:
         return "Resources by type:\n    (none)"
     width = len(str(max(counts.values())))
-    lines = [f"    {count:>{width}}  {display_type(resource_type)}" for resource_type, count in counts.items()]
+    lines = [
+        f"    {count:>{width}}  {display_type(resource_type)}" for resource_type, count in counts.items()
+    ]
     return "\n".join(["Resources by type:", *lines])
 
 
@@ -125,10 +129,14 @@ def _display_value(value: Any, indent: str = "    ") -> str:
         return "output<string>"
     if not isinstance(value, (list, dict)):
         return json.dumps(value)
-    items = list(value.items()) if isinstance(value, dict) else [(f"[{i}]", item) for i, item in enumerate(value)]
+    items = (
+        list(value.items()) if isinstance(value, dict) else [(f"[{i}]", item) for i, item in enumerate(value)]
+    )
     brackets = "{}" if isinstance(value, dict) else "[]"
-    inline = ", ".join(f"{key}: {_display_value(item)}" if isinstance(value, dict) else _display_value(item)
-                       for key, item in items)
+    inline = ", ".join(
+        f"{key}: {_display_value(item)}" if isinstance(value, dict) else _display_value(item)
+        for key, item in items
+    )
     if len(indent) + len(inline) <= _OUTPUT_LINE_WIDTH:
         return f"{brackets[0]}{inline}{brackets[1]}"
     inner = indent + "    "

@@ -1,4 +1,4 @@
-"""The policy verdict of a preview, printed the way `pulumi preview --policy-pack` prints its `Policies:` block.
+"""The policy verdict of a preview, printed as `pulumi preview --policy-pack` prints its `Policies:` block.
 
 A mandatory violation blocks the change (exit code 1), an advisory one is shown and lets it through,
 as with the Pulumi CLI. The verdict also says what an offline preview cannot know.
@@ -11,12 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from preview.policy_client import PolicyDiagnostic
 from preview.tree import STACK_TYPE
 
-MANDATORY = "mandatory"
 ADVISORY = "advisory"
 EXIT_CLEAN = 0
 EXIT_BLOCKED = 1
+_MESSAGE_WIDTH = 110
 
 # What neither the mock engine nor the policy pack can see; `pulumi up` may still fail on these.
 NOT_CHECKED = (
@@ -30,33 +31,26 @@ NOT_CHECKED = (
 
 
 @dataclass(frozen=True)
-class Violation:
-    """One policy diagnostic, as the Analyzer protocol reports it."""
-
-    policy_name: str
-    enforcement_level: str
-    description: str
-    message: str
-    urn: str = ""
-    severity: str = ""
-
-
-@dataclass(frozen=True)
 class PackVerdict:
-    """What one policy pack said about the whole stack."""
+    """What one policy pack said about the whole stack: every diagnostic of `Analyze` and `AnalyzeStack`."""
 
     pack_name: str
     pack_version: str
     local_path: str
-    violations: tuple[Violation, ...] = field(default_factory=tuple)
+    diagnostics: tuple[PolicyDiagnostic, ...] = field(default_factory=tuple)
 
-    def count(self, enforcement_level: str) -> int:
-        return sum(1 for v in self.violations if v.enforcement_level == enforcement_level)
+    @property
+    def blocking(self) -> int:
+        return sum(1 for d in self.diagnostics if d.mandatory)
+
+    @property
+    def advisory(self) -> int:
+        return sum(1 for d in self.diagnostics if d.enforcement_level == ADVISORY)
 
 
 def exit_code(packs: Iterable[PackVerdict]) -> int:
     """1 when any pack reports a mandatory violation, as `pulumi preview` fails; else 0."""
-    return EXIT_BLOCKED if any(pack.count(MANDATORY) for pack in packs) else EXIT_CLEAN
+    return EXIT_BLOCKED if any(pack.blocking for pack in packs) else EXIT_CLEAN
 
 
 def _subject(urn: str, stack_resource_name: str) -> str:
@@ -68,17 +62,27 @@ def _subject(urn: str, stack_resource_name: str) -> str:
 
 
 def _pack_mark(pack: PackVerdict) -> str:
-    if pack.count(MANDATORY):
+    if pack.blocking:
         return "❌"
-    return "⚠️" if pack.violations else "✅"
+    return "⚠️" if pack.diagnostics else "✅"
 
 
 def _version_label(version: str) -> str:
     return version if version.startswith("v") or not version else f"v{version}"
 
 
-def _sorted(violations: Iterable[Violation]) -> list[Violation]:
-    return sorted(violations, key=lambda v: (v.enforcement_level != MANDATORY, v.policy_name, v.urn))
+def _sorted(diagnostics: Iterable[PolicyDiagnostic]) -> list[PolicyDiagnostic]:
+    return sorted(diagnostics, key=lambda d: (not d.mandatory, d.policy_name, d.urn))
+
+
+def _indented(text: str) -> list[str]:
+    # The SDK starts a message with the policy's description, as the CLI prints it; long lines are wrapped.
+    indent = " " * 10
+    return [
+        wrapped
+        for line in text.splitlines()
+        for wrapped in textwrap.wrap(line, _MESSAGE_WIDTH, initial_indent=indent, subsequent_indent=indent)
+    ]
 
 
 def render_policies(packs: Sequence[PackVerdict], stack_resource_name: str) -> str:
@@ -87,36 +91,35 @@ def render_policies(packs: Sequence[PackVerdict], stack_resource_name: str) -> s
     for pack in packs:
         version = _version_label(pack.pack_version)
         lines.append(f"    {_pack_mark(pack)} {pack.pack_name}@{version} (local: {pack.local_path})")
-        for violation in _sorted(pack.violations):
-            subject = _subject(violation.urn, stack_resource_name)
-            lines.append(f"        - [{violation.enforcement_level}]  {violation.policy_name}  {subject}")
-            lines += [f"          {line}" for line in violation.description.splitlines()]
-            lines += [f"          {line}" for line in violation.message.splitlines()]
+        for diagnostic in _sorted(pack.diagnostics):
+            subject = _subject(diagnostic.urn, stack_resource_name)
+            lines.append(f"        - [{diagnostic.enforcement_level}]  {diagnostic.policy_name}  {subject}")
+            lines += _indented(diagnostic.message or diagnostic.description)
     lines += ["", verdict_line(packs)]
     return "\n".join(lines)
 
 
 def verdict_line(packs: Sequence[PackVerdict]) -> str:
-    mandatory = sum(pack.count(MANDATORY) for pack in packs)
-    advisory = sum(pack.count(ADVISORY) for pack in packs)
+    blocking = sum(pack.blocking for pack in packs)
+    advisory = sum(pack.advisory for pack in packs)
     advisories = f"{advisory} advisory warning{'s' if advisory != 1 else ''}"
-    if mandatory:
-        plural = "s" if mandatory != 1 else ""
-        return f"Verdict: BLOCKED by {mandatory} mandatory policy violation{plural} ({advisories})"
+    if blocking:
+        plural = "s" if blocking != 1 else ""
+        return f"Verdict: BLOCKED by {blocking} mandatory policy violation{plural} ({advisories})"
     return f"Verdict: allowed by policy ({advisories})"
 
 
 def policies_json(packs: Sequence[PackVerdict]) -> dict[str, Any]:
     return {
         "verdict": "blocked" if exit_code(packs) == EXIT_BLOCKED else "allowed",
-        "mandatory": sum(pack.count(MANDATORY) for pack in packs),
-        "advisory": sum(pack.count(ADVISORY) for pack in packs),
+        "mandatory": sum(pack.blocking for pack in packs),
+        "advisory": sum(pack.advisory for pack in packs),
         "packs": [
             {
                 "name": pack.pack_name,
                 "version": pack.pack_version,
                 "local": pack.local_path,
-                "violations": [asdict(violation) for violation in _sorted(pack.violations)],
+                "violations": [asdict(diagnostic) for diagnostic in _sorted(pack.diagnostics)],
             }
             for pack in packs
         ],

@@ -14,13 +14,19 @@ PATTERN_TYPE = "zappa-vpc:patterns:PublicPrivateVpc"
 
 @dataclass
 class RecordBuilder:
-    """Registers resources the way the SDK does: URNs qualified by the parent's type, ids unknown."""
+    """Registers resources the way the SDK does: URNs qualified by the parent's type, ids unknown.
+
+    The stack resource comes first unless `with_stack` is False (records made by hand, not by a run).
+    """
 
     stack: str = "dev"
+    with_stack: bool = True
     records: list[ResourceRecord] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.stack_record = self.add("pulumi:pulumi:Stack", f"{PROJECT}-{self.stack}", custom=False, parent=None)
+        self.stack_record: ResourceRecord | None = None
+        if self.with_stack:
+            self.stack_record = self.add("pulumi:pulumi:Stack", f"{PROJECT}-{self.stack}", custom=False)
 
     def add(
         self,
@@ -29,14 +35,16 @@ class RecordBuilder:
         properties: Mapping[str, Any] | None = None,
         *,
         links: Mapping[str, Sequence[ResourceRecord]] | None = None,
-        parent: ResourceRecord | None | str = "stack",
+        parent: ResourceRecord | str | None = None,
         custom: bool = True,
     ) -> ResourceRecord:
-        """Register a resource; `links` names the input properties that take other resources' ids."""
-        parent_record = self.stack_record if parent == "stack" else parent
+        """Register a resource under `parent` (a record, a URN, or by default the stack); `links` names
+        the input properties that take other resources' ids."""
+        parent = parent if parent is not None else self.stack_record
+        parent_urn = parent.urn if isinstance(parent, ResourceRecord) else parent or ""
         qualified = resource_type
-        if isinstance(parent_record, ResourceRecord):
-            qualified = f"{parent_record.urn.split('::')[2].split('$')[-1]}${resource_type}"
+        if parent_urn:
+            qualified = f"{parent_urn.split('::')[2].split('$')[-1]}${resource_type}"
         property_dependencies = {key: tuple(r.urn for r in linked) for key, linked in (links or {}).items()}
         inputs = dict(properties or {})
         for key, linked in (links or {}).items():
@@ -47,7 +55,7 @@ class RecordBuilder:
             name=name,
             custom=custom,
             properties=inputs,
-            parent=parent_record.urn if isinstance(parent_record, ResourceRecord) else "",
+            parent=parent_urn,
             dependencies=tuple(urn for urns in property_dependencies.values() for urn in urns),
             property_dependencies=property_dependencies,
         )
@@ -66,7 +74,9 @@ def public_private_network(
     build = RecordBuilder(stack=stack)
     pattern = build.add(PATTERN_TYPE, stack, custom=False)
     vpc = build.add("aws:ec2/vpc:Vpc", f"{stack}-vpc", {"cidrBlock": "10.20.0.0/16"}, parent=pattern)
-    igw = build.add("aws:ec2/internetGateway:InternetGateway", f"{stack}-igw", links={"vpcId": [vpc]}, parent=pattern)
+    igw = build.add(
+        "aws:ec2/internetGateway:InternetGateway", f"{stack}-igw", links={"vpcId": [vpc]}, parent=pattern
+    )
     subnets: dict[str, list[ResourceRecord]] = {"public": [], "private": [], "data": []}
     for tier_index, tier in enumerate(subnets):
         for az_index, az in enumerate(azs):
@@ -81,7 +91,9 @@ def public_private_network(
                     parent=pattern,
                 )
             )
-    public_table = build.add("aws:ec2/routeTable:RouteTable", f"{stack}-public-rt", links={"vpcId": [vpc]}, parent=pattern)
+    public_table = build.add(
+        "aws:ec2/routeTable:RouteTable", f"{stack}-public-rt", links={"vpcId": [vpc]}, parent=pattern
+    )
     build.add(
         "aws:ec2/route:Route",
         f"{stack}-public-default",
@@ -136,9 +148,14 @@ def public_private_network(
         links={"subnetId": [subnets["public"][0]], "vpcSecurityGroupIds": [bastion_sg]},
         parent=pattern,
     )
-    db_sg = build.add("aws:ec2/securityGroup:SecurityGroup", f"{stack}-db-sg", links={"vpcId": [vpc]}, parent=pattern)
+    db_sg = build.add(
+        "aws:ec2/securityGroup:SecurityGroup", f"{stack}-db-sg", links={"vpcId": [vpc]}, parent=pattern
+    )
     subnet_group = build.add(
-        "aws:rds/subnetGroup:SubnetGroup", f"{stack}-db-subnets", links={"subnetIds": subnets["data"]}, parent=pattern
+        "aws:rds/subnetGroup:SubnetGroup",
+        f"{stack}-db-subnets",
+        links={"subnetIds": subnets["data"]},
+        parent=pattern,
     )
     build.add(
         "aws:rds/instance:Instance",
@@ -169,7 +186,9 @@ def public_private_network(
         parent=pattern,
     )
     if with_vpn:
-        vgw = build.add("aws:ec2/vpnGateway:VpnGateway", f"{stack}-vgw", links={"vpcId": [vpc]}, parent=pattern)
+        vgw = build.add(
+            "aws:ec2/vpnGateway:VpnGateway", f"{stack}-vgw", links={"vpcId": [vpc]}, parent=pattern
+        )
         cgw = build.add(
             "aws:ec2/customerGateway:CustomerGateway",
             f"{stack}-cgw",

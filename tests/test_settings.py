@@ -72,6 +72,10 @@ BAD_SETTINGS = [
         "zappa-vpc:database = postgres: the single pattern has no private data tier",
     ),
     ({"azCount": "two"}, "zappa-vpc:azCount = two: expected a whole number"),
+    (
+        {"database": "mysql", "databaseEngineVersion": "8"},
+        "zappa-vpc:databaseEngineVersion = 8: a mysql version such as 8.0 or 8.0.39",
+    ),
 ]
 
 

@@ -1,0 +1,183 @@
+"""How long the offline preview takes and how much memory it needs, and how it grows with the AZ count.
+
+Each shipped stack is previewed by the real CLI in a fresh process (`python -m preview STACK --json`), so
+the wall time is what a user waits for (interpreter start and imports included) and the peak resident memory
+is that process's alone (`os.wait4` reports it per child). The growth table runs the public-private pattern
+in this process at 2, 3, 4 and 6 AZs, the best of several runs each after a warm-up (other work on a shared
+machine only ever adds time), and checks that both the resource count and the time grow linearly.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+from bench.tables import render_table
+from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
+
+# The pattern whose growth we measure: prod's settings (NAT per AZ, flow logs, database, endpoints), with
+# room planned for 6 AZs so every size is a valid address plan.
+GROWTH_STACK = "prod"
+GROWTH_AZ_COUNTS = (2, 3, 4, 6)
+GROWTH_AZ_SLOTS = 6
+GROWTH_REPEATS = 9
+# Time per resource may rise this much from the smallest to the largest size and still count as linear
+# (timer noise on a shared 2-core machine is about 10%).
+LINEAR_TOLERANCE = 1.25
+VERDICTS = {0: "allowed", 1: "blocked (mandatory violation)"}
+
+
+@dataclass(frozen=True)
+class ProcessMeasure:
+    """One CLI run: wall time, peak resident memory, and the stack's verdict or why there is none."""
+
+    wall_seconds: float
+    peak_rss_mib: float
+    verdict: str
+    failed: bool
+
+    def cells(self) -> tuple[str, str, str]:
+        if self.failed:
+            return ("-", "-", f"failed: {self.verdict}")
+        return (f"{self.wall_seconds:.2f}", f"{self.peak_rss_mib:.0f}", self.verdict)
+
+
+def measure_preview(argv: list[str]) -> ProcessMeasure:
+    """Run the preview CLI with `--json` from the project directory; its own peak RSS comes from `wait4`.
+
+    A run counts as a preview only if it printed its JSON document (a crash exits 1 too, like a blocked
+    stack, so the exit code alone cannot tell them apart).
+    """
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=PROJECT_DIR, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4; tell Popen so
+        stdout.seek(0)
+        stderr.seek(0)
+        output = stdout.read().decode(errors="replace")
+        errors = stderr.read().decode(errors="replace").strip().splitlines()
+    peak_mib = usage.ru_maxrss / 1024  # Linux reports KiB
+    try:
+        exit_code = json.loads(output)["exitCode"]
+    except (json.JSONDecodeError, KeyError, TypeError):
+        return ProcessMeasure(wall, peak_mib, errors[-1] if errors else f"exit {process.returncode}", True)
+    return ProcessMeasure(wall, peak_mib, VERDICTS.get(exit_code, f"exit {exit_code}"), False)
+
+
+def stack_table() -> str:
+    rows = []
+    with tempfile.TemporaryDirectory() as pictures:
+        for stack in shipped_stacks():
+            command = [sys.executable, "-m", "preview", stack, "--json", "--picture-dir", pictures]
+            without_policy = measure_preview([*command, "--no-policy"])
+            with_policy = measure_preview(command)
+            resources = len(run_stack(stack).resources)
+            wall, peak, verdict = with_policy.cells()
+            if without_policy.failed:
+                verdict = f"failed without policies: {without_policy.verdict}"
+            rows.append((stack, str(resources), *without_policy.cells()[:2], wall, peak, verdict))
+    return render_table(
+        "Offline preview of each shipped stack (a fresh `python -m preview STACK --json` process each)",
+        (
+            "stack",
+            "resources",
+            "--no-policy: wall s",
+            "peak MiB",
+            "with policies: wall s",
+            "peak MiB",
+            "verdict",
+        ),
+        rows,
+        "lrrrrrl",
+    )
+
+
+@dataclass(frozen=True)
+class GrowthPoint:
+    az_count: int
+    resources: int
+    seconds: float
+
+    @property
+    def ms_per_resource(self) -> float:
+        return 1000 * self.seconds / self.resources
+
+
+def _overrides(az_count: int) -> dict[str, int]:
+    return {"zappa-vpc:azCount": az_count, "zappa-vpc:azSlots": GROWTH_AZ_SLOTS}
+
+
+def _timed_run(az_count: int) -> float:
+    # Collect garbage between runs, not during one: a run's time is then the program's own, not whichever
+    # run a collection of earlier runs' objects happened to land in.
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        run_stack(GROWTH_STACK, config_overrides=_overrides(az_count))
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
+def measure_growth() -> list[GrowthPoint]:
+    """Best time of each size; the sizes take turns, so a busy moment on the machine hits them all alike."""
+    resources = {}
+    for az_count in GROWTH_AZ_COUNTS:
+        run = run_stack(GROWTH_STACK, config_overrides=_overrides(az_count))  # warm-up, and the count
+        if run.error is not None:
+            raise RuntimeError(f"{GROWTH_STACK} at {az_count} AZs does not preview: {run.error}")
+        resources[az_count] = len(run.resources)
+    timings: dict[int, list[float]] = {az_count: [] for az_count in GROWTH_AZ_COUNTS}
+    for _ in range(GROWTH_REPEATS):
+        for az_count in GROWTH_AZ_COUNTS:
+            timings[az_count].append(_timed_run(az_count))
+    return [GrowthPoint(n, resources[n], min(timings[n])) for n in GROWTH_AZ_COUNTS]
+
+
+def growth_verdict(points: list[GrowthPoint]) -> str:
+    """Linear when every added AZ adds the same number of resources and the time per resource does not rise
+    beyond timer noise from the smallest size to the largest."""
+    per_az = {
+        (later.resources - earlier.resources) / (later.az_count - earlier.az_count)
+        for earlier, later in itertools.pairwise(points)
+    }
+    ratio = points[-1].ms_per_resource / points[0].ms_per_resource
+    resources = (
+        f"resources: +{per_az.pop():g} per AZ at every step (linear)"
+        if len(per_az) == 1
+        else f"resources: NOT linear, per-AZ steps {sorted(per_az)}"
+    )
+    timing = "linear" if ratio <= LINEAR_TOLERANCE else f"NOT linear (above {LINEAR_TOLERANCE:g}x)"
+    first, last = points[0], points[-1]
+    return (
+        f"{resources}; time per resource at {last.az_count} AZs is {ratio:.2f}x that at "
+        f"{first.az_count} AZs: {timing}"
+    )
+
+
+def growth_table() -> str:
+    points = measure_growth()
+    table = render_table(
+        f"Public-private pattern by AZ count ({GROWTH_STACK} settings, best of {GROWTH_REPEATS} runs)",
+        ("AZs", "resources", "preview ms", "ms per resource"),
+        [
+            (str(p.az_count), str(p.resources), f"{1000 * p.seconds:.0f}", f"{p.ms_per_resource:.2f}")
+            for p in points
+        ],
+        "rrrr",
+    )
+    return f"{table}\n\n{growth_verdict(points)}"
+
+
+def tables() -> list[str]:
+    return [stack_table(), growth_table()]

@@ -1,0 +1,136 @@
+"""Private access to AWS services: gateway endpoints on the route tables, interface endpoints in every AZ.
+
+With these the Lambda reaches S3, DynamoDB, SQS, SNS, Secrets Manager... without the Internet: the isolated
+and internal patterns have no other way out, and the others keep that traffic off the NAT (cheaper, and it
+never leaves the AWS network).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.ingress import HTTPS_PORT, client_only_security_group, client_role_problems
+from components.options import EndpointOptions, Problem, require_valid
+
+_REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
+
+
+def service_name(region: str, service: str) -> str:
+    """`us-east-1`, `sqs` -> `com.amazonaws.us-east-1.sqs`."""
+    return f"com.amazonaws.{region}.{service}"
+
+
+@dataclass(frozen=True)
+class VpcEndpointsArgs:
+    """Where the endpoints go and who may use the interface endpoints.
+
+    route_table_ids: label -> route table id; every gateway endpoint is added to all of them (give the
+        private and data route tables).
+    subnet_ids: one subnet per AZ (at least 2) for the interface endpoints' network interfaces.
+    client_security_groups: role -> security group allowed to reach the interface endpoints on 443.
+    """
+
+    options: EndpointOptions
+    region: str
+    vpc_id: pulumi.Input[str]
+    route_table_ids: Mapping[str, pulumi.Input[str]]
+    subnet_ids: Sequence[pulumi.Input[str]]
+    client_security_groups: Mapping[str, pulumi.Input[str]]
+
+
+def endpoint_problems(args: VpcEndpointsArgs) -> list[Problem]:
+    """Everything wrong with `args`, as the component reports it before registering anything."""
+    options = args.options
+    problems = options.problems()
+    if not _REGION_PATTERN.match(args.region):
+        problems.append(Problem("region", args.region, "an AWS region name, such as us-east-1"))
+    if options.gateway and not args.route_table_ids:
+        problems.append(
+            Problem(
+                "route_table_ids",
+                {},
+                "gateway endpoints work through route tables; give the private "
+                "route tables, or no gateway services",
+            )
+        )
+    if options.interface:
+        if len(args.subnet_ids) < 2:
+            problems.append(
+                Problem(
+                    "subnet_ids",
+                    f"{len(args.subnet_ids)} subnet(s)",
+                    "interface endpoints need a subnet in at least 2 availability zones to survive an AZ "
+                    "outage; give one per AZ",
+                )
+            )
+        problems += client_role_problems("client_security_groups", args.client_security_groups)
+    return problems
+
+
+class VpcEndpoints(pulumi.ComponentResource):
+    """Gateway endpoints (free) on the given route tables, interface endpoints with private DNS in every AZ.
+
+    Private DNS makes the services' usual names (sqs.us-east-1.amazonaws.com) resolve to the endpoints, so
+    the app's boto3 code needs no change; it requires DNS support and DNS hostnames on the VPC.
+    """
+
+    gateway: dict[str, aws.ec2.VpcEndpoint]
+    interface: dict[str, aws.ec2.VpcEndpoint]
+    security_group: aws.ec2.SecurityGroup | None
+
+    def __init__(self, name: str, args: VpcEndpointsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        require_valid("VpcEndpoints", endpoint_problems(args))
+        super().__init__("zappa-vpc:endpoints:VpcEndpoints", name, None, opts)
+        options = args.options
+
+        def endpoint(service: str, **placement: Any) -> aws.ec2.VpcEndpoint:
+            # `ecr.api` -> `<name>-ecr-api`: dots read as separators in names and URNs.
+            return aws.ec2.VpcEndpoint(
+                f"{name}-{service.replace('.', '-')}",
+                vpc_id=args.vpc_id,
+                service_name=service_name(args.region, service),
+                opts=pulumi.ResourceOptions(parent=self),
+                **placement,
+            )
+
+        route_table_ids = list(args.route_table_ids.values())
+        self.gateway = {
+            service: endpoint(service, vpc_endpoint_type="Gateway", route_table_ids=route_table_ids)
+            for service in options.gateway
+        }
+
+        self.security_group = None
+        self.interface = {}
+        if options.interface:
+            self.security_group = security_group = client_only_security_group(
+                name,
+                vpc_id=args.vpc_id,
+                port=HTTPS_PORT,
+                clients=args.client_security_groups,
+                service="AWS service endpoints",
+                parent=self,
+            )
+            self.interface = {
+                service: endpoint(
+                    service,
+                    vpc_endpoint_type="Interface",
+                    private_dns_enabled=True,
+                    subnet_ids=list(args.subnet_ids),
+                    security_group_ids=[security_group.id],
+                )
+                for service in options.interface
+            }
+        self.register_outputs(
+            {
+                "gatewayEndpointIds": {service: resource.id for service, resource in self.gateway.items()},
+                "interfaceEndpointIds": {
+                    service: resource.id for service, resource in self.interface.items()
+                },
+            }
+        )

@@ -1,0 +1,127 @@
+"""What the Lambda reaches privately on top of a network: the database and AWS services through endpoints."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from components.access_info import (
+    BastionHost,
+    DatabaseAccess,
+    app_environment,
+    client_command,
+    tunnel_command,
+)
+from components.database import PrivateDatabase, PrivateDatabaseArgs
+from components.endpoints import VpcEndpoints, VpcEndpointsArgs
+from components.network import VpcNetwork
+from components.options import ServiceAccessOptions, Tier, require_valid
+
+
+@dataclass(frozen=True)
+class ServiceAccessArgs:
+    """options: database and endpoints, checked against the network's pattern. region: for endpoint names."""
+
+    options: ServiceAccessOptions
+    region: str
+    network: VpcNetwork
+
+
+class ServiceAccess(pulumi.ComponentResource):
+    """The private database (admitting the Lambda and the bastion only) and the VPC endpoints.
+
+    `outputs` holds what users need: database host, port and secret ARN, the Zappa environment, the tunnel
+    and client commands, the endpoint ids.
+    """
+
+    def __init__(
+        self, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        network = args.network
+        require_valid("ServiceAccess", args.options.problems(network.options))
+        super().__init__("zappa-vpc:service_access:ServiceAccess", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        lambda_tier = network.options.traits.lambda_tier
+        lambda_group_id = network.lambda_network.security_group.id
+
+        self.database = None
+        database_options = args.options.database
+        if database_options is not None:
+            clients = {"lambda": lambda_group_id}
+            if network.bastion is not None:
+                clients["bastion"] = network.bastion.security_group.id
+            self.database = PrivateDatabase(
+                f"{name}-db",
+                PrivateDatabaseArgs(
+                    database_options, network.vpc.id, [s.id for s in network.subnets[Tier.DATA]], clients
+                ),
+                child,
+            )
+
+        # Private DNS sends every caller of these services in the VPC to the endpoints, the database proxy
+        # included (it fetches the database secret), so each caller's group is a client.
+        endpoint_clients = {"lambda": lambda_group_id}
+        if self.database is not None and self.database.proxy_security_group is not None:
+            endpoint_clients["database-proxy"] = self.database.proxy_security_group.id
+        # Gateway endpoints go on every table the Lambda or the database uses (the public one in `single`).
+        route_table_ids = {
+            f"{tier}-{label}": table.id
+            for tier, tables in network.route_tables.items()
+            if tier is not Tier.PUBLIC or tier is lambda_tier
+            for label, table in tables.items()
+        }
+        self.endpoints = VpcEndpoints(
+            f"{name}-endpoints",
+            VpcEndpointsArgs(
+                args.options.endpoints,
+                args.region,
+                network.vpc.id,
+                route_table_ids,
+                [s.id for s in network.subnets[lambda_tier]],
+                endpoint_clients,
+            ),
+            child,
+        )
+
+        self.outputs: dict[str, pulumi.Input[object]] = {
+            "gateway_endpoint_ids": {service: e.id for service, e in self.endpoints.gateway.items()},
+            "interface_endpoint_ids": {service: e.id for service, e in self.endpoints.interface.items()},
+        }
+        if self.database is not None:
+            self.outputs |= self._database_outputs(args, self.database)
+        self.register_outputs(self.outputs)
+
+    @staticmethod
+    def _database_outputs(
+        args: ServiceAccessArgs, database: PrivateDatabase
+    ) -> dict[str, pulumi.Input[object]]:
+        options = args.options.database
+        assert options is not None
+
+        def access(host: pulumi.Input[str]) -> pulumi.Output[DatabaseAccess]:
+            return pulumi.Output.all(host, database.secret_arn).apply(
+                lambda values: DatabaseAccess(
+                    options.engine, values[0], options.port, options.database_name, values[1], args.region
+                )
+            )
+
+        app_access = access(database.host)
+        outputs: dict[str, pulumi.Input[object]] = {
+            "database_host": database.host,
+            "database_port": database.port,
+            "database_secret_arn": database.secret_arn,
+            "zappa_environment": app_access.apply(app_environment),
+            "database_client_command": app_access.apply(client_command),
+        }
+        bastion = args.network.bastion
+        bastion_options = args.network.options.bastion
+        if bastion is not None and bastion_options is not None:
+            host = pulumi.Output.all(bastion.instance.id, bastion.instance.public_ip).apply(
+                lambda values: BastionHost(values[0], bastion_options.access, values[1] or "")
+            )
+            # Tunnels go to the instance itself: the proxy admits the Lambda only.
+            outputs["database_tunnel_command"] = pulumi.Output.all(
+                access(database.instance.address), host
+            ).apply(lambda values: tunnel_command(*values))
+        return outputs

@@ -1,0 +1,68 @@
+"""AWS type tokens as the Pulumi engine sends them (pulumi-aws 7), and how to name them in messages."""
+
+from __future__ import annotations
+
+VPC = "aws:ec2/vpc:Vpc"
+SUBNET = "aws:ec2/subnet:Subnet"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+DEFAULT_ROUTE_TABLE = "aws:ec2/defaultRouteTable:DefaultRouteTable"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+MAIN_ROUTE_TABLE_ASSOCIATION = "aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation"
+INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
+INTERNET_GATEWAY_ATTACHMENT = "aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"
+VPN_GATEWAY = "aws:ec2/vpnGateway:VpnGateway"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+EGRESS_ONLY_GATEWAY = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
+TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECURITY_GROUP_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+FLOW_LOG = "aws:ec2/flowLog:FlowLog"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
+DB_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
+LAMBDA_FUNCTION = "aws:lambda/function:Function"
+
+# Where a route's `gatewayId` can point: only the first two make a subnet public.
+INTERNET_GATEWAY_TYPES = frozenset({INTERNET_GATEWAY, INTERNET_GATEWAY_ATTACHMENT})
+GATEWAY_TYPES = INTERNET_GATEWAY_TYPES | {VPN_GATEWAY}
+SECURITY_GROUP_TYPES = frozenset({SECURITY_GROUP, DEFAULT_SECURITY_GROUP})
+
+_LABELS = {
+    VPC: "VPC",
+    SUBNET: "subnet",
+    ROUTE_TABLE: "route table",
+    DEFAULT_ROUTE_TABLE: "default route table",
+    ROUTE: "route",
+    ROUTE_TABLE_ASSOCIATION: "route table association",
+    MAIN_ROUTE_TABLE_ASSOCIATION: "main route table association",
+    INTERNET_GATEWAY: "internet gateway",
+    INTERNET_GATEWAY_ATTACHMENT: "internet gateway attachment",
+    VPN_GATEWAY: "virtual private gateway",
+    NAT_GATEWAY: "NAT gateway",
+    EGRESS_ONLY_GATEWAY: "egress-only internet gateway",
+    TRANSIT_GATEWAY: "transit gateway",
+    SECURITY_GROUP: "security group",
+    DEFAULT_SECURITY_GROUP: "default security group",
+    SECURITY_GROUP_RULE: "security group rule",
+    SECURITY_GROUP_INGRESS_RULE: "security group ingress rule",
+    SECURITY_GROUP_EGRESS_RULE: "security group egress rule",
+    FLOW_LOG: "flow log",
+    RDS_INSTANCE: "RDS instance",
+    RDS_CLUSTER: "RDS cluster",
+    RDS_CLUSTER_INSTANCE: "RDS cluster instance",
+    DB_SUBNET_GROUP: "DB subnet group",
+    LAMBDA_FUNCTION: "Lambda function",
+}
+
+# Every type a rule reads: the rest of a stack never needs to be looked at.
+KNOWN_TYPES = frozenset(_LABELS)
+
+
+def label(resource_type: str, name: str) -> str:
+    """How a message names a resource: `subnet 'app-private-a'`."""
+    return f"{_LABELS.get(resource_type, resource_type)} '{name}'"

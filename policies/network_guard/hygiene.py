@@ -1,0 +1,202 @@
+"""Network hygiene: no SSH or RDP from the internet (mandatory); a closed default security group, VPC
+flow logs, and public IPs only in public subnets (advisory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from . import aws_types as aws
+from .graph import Node, StackIndex, Truth, is_unknown
+from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
+
+# (port, service, the protocols it listens on)
+_ADMIN_SERVICES = ((22, "SSH", frozenset({"tcp"})), (3389, "RDP", frozenset({"tcp", "udp"})))
+_INGRESS_HOLDERS = (
+    aws.SECURITY_GROUP,
+    aws.DEFAULT_SECURITY_GROUP,
+    aws.SECURITY_GROUP_RULE,
+    aws.SECURITY_GROUP_INGRESS_RULE,
+)
+_RULE_RESOURCES = (aws.SECURITY_GROUP_RULE, aws.SECURITY_GROUP_INGRESS_RULE, aws.SECURITY_GROUP_EGRESS_RULE)
+
+
+# --- no-ssh-rdp-from-internet ----------------------------------------------------------------------
+
+
+def check_admin_ports(index: StackIndex, _settings: Mapping[str, Any]) -> Iterator[Finding]:
+    fix = (
+        "remove it and reach hosts through SSM Session Manager, or admit only a known administration range "
+        "(never 0.0.0.0/0 or ::/0)"
+    )
+    for resource_type in _INGRESS_HOLDERS:
+        for holder in index.of_type(resource_type):
+            worst: dict[str, Finding] = {}  # per service: a violation wins over a doubt
+            for ingress in index.ingress_declared_by(holder):
+                if ingress.world.truth is Truth.NO:
+                    continue
+                for port, service, protocols in _ADMIN_SERVICES:
+                    covers = ingress.covers(port, protocols)
+                    if covers is Truth.NO or (service in worst and not worst[service].unverifiable):
+                        continue
+                    if covers is Truth.YES and ingress.world.truth is Truth.YES:
+                        worst[service] = violation(
+                            holder, f"it opens {service} (port {port}) to {ingress.world.because}", fix
+                        )
+                    elif service not in worst:
+                        why = (
+                            ingress.world.because
+                            if ingress.world.truth is Truth.UNKNOWN
+                            else ("its protocol or ports are only known after apply")
+                        )
+                        worst[service] = unverifiable(
+                            holder,
+                            f"it may open {service} (port {port}) to the internet: {why}",
+                            "use literal ports and CIDRs",
+                        )
+            yield from worst.values()
+
+
+# --- default-security-group-closed -----------------------------------------------------------------
+
+
+def check_default_security_groups(index: StackIndex, _settings: Mapping[str, Any]) -> Iterator[Finding]:
+    fix = "leave the default security group without rules and give every resource a security group of its own"
+    adopted: set[str] = set()
+    untraced: Node | None = None
+    for group in index.of_type(aws.DEFAULT_SECURITY_GROUP):
+        vpcs = index.vpcs_of(group)
+        adopted.update(vpc.urn for vpc in vpcs.nodes)
+        if not vpcs.certain:
+            untraced = group
+        for direction in ("ingress", "egress"):
+            rules = group.props.get(direction)
+            if is_unknown(rules):
+                yield unverifiable(
+                    group, f"its {direction} rules are only known after apply", "set them literally"
+                )
+            elif rules:
+                yield violation(
+                    group, f"it has {len(rules)} {direction} rule{'s' if len(rules) > 1 else ''}", fix
+                )
+    for resource_type in _RULE_RESOURCES:
+        for rule in index.of_type(resource_type):
+            keys = index.security_group_keys(rule, "securityGroupId")[0]
+            default = next((key for key in keys if key.endswith("#default-security-group")), None)
+            if default is not None:
+                yield violation(rule, f"it adds a rule to {index.security_group_title(default)}", fix)
+    for vpc in index.of_type(aws.VPC):
+        if vpc.urn in adopted:
+            continue
+        if untraced is not None:
+            yield unverifiable(
+                vpc,
+                f"the VPC of {untraced.label} is only known after apply, so whether it "
+                "empties this VPC's default security group cannot be told",
+                "pass vpcId from the VPC resource",
+            )
+        else:
+            yield violation(
+                vpc,
+                "its default security group keeps AWS's rules (all traffic between members, all "
+                "egress), and resources created without a security group join it",
+                "adopt it with aws.ec2.DefaultSecurityGroup(vpc_id=...) and no ingress or egress",
+            )
+
+
+# --- vpc-flow-logs-enabled -------------------------------------------------------------------------
+
+
+def check_flow_logs(index: StackIndex, _settings: Mapping[str, Any]) -> Iterator[Finding]:
+    fix = "add an aws.ec2.FlowLog with vpcId set to this VPC (traffic type ALL, to CloudWatch Logs or S3)"
+    for vpc in index.of_type(aws.VPC):
+        answer = index.flow_logged(vpc)
+        if answer.truth is Truth.NO:
+            yield violation(
+                vpc,
+                "no flow log records its traffic, so rejected and accepted connections leave no "
+                "trace for an investigation",
+                fix,
+            )
+        elif answer.truth is Truth.UNKNOWN:
+            yield unverifiable(vpc, answer.because, "pass vpcId from the VPC resource")
+
+
+# --- private-subnet-no-auto-public-ip --------------------------------------------------------------
+
+
+def check_public_ip_tier(index: StackIndex, _settings: Mapping[str, Any]) -> Iterator[Finding]:
+    fix = (
+        "set mapPublicIpOnLaunch: false; only public subnets (routed to an internet gateway) should give "
+        "instances public addresses"
+    )
+    for subnet in index.of_type(aws.SUBNET):
+        assigns = subnet.props.get("mapPublicIpOnLaunch")
+        if is_unknown(assigns):
+            yield unverifiable(subnet, "mapPublicIpOnLaunch is only known after apply", "set it literally")
+            continue
+        if assigns is not True:
+            continue
+        public = index.subnet_public(subnet)
+        if public.truth is Truth.NO:
+            yield violation(
+                subnet,
+                f"it gives every instance a public IP, yet it is not a public subnet ({public.because})",
+                fix,
+            )
+        elif public.truth is Truth.UNKNOWN:
+            yield unverifiable(
+                subnet,
+                f"it gives instances public IPs and whether it is public cannot be told: {public.because}",
+                fix,
+                outside_stack=public.outside_stack,
+            )
+
+
+RULES = (
+    Rule(
+        name="no-ssh-rdp-from-internet",
+        description="No security group may admit SSH (22) or RDP (3389) from 0.0.0.0/0 or ::/0.",
+        level=Level.MANDATORY,
+        severity=Severity.CRITICAL,
+        remediation="Remove ingress on ports 22 and 3389 (or all ports, protocol -1) from 0.0.0.0/0 and "
+        "::/0, inline or through rule resources. Use SSM Session Manager, which needs no inbound port.",
+        check_stack=check_admin_ports,
+        checkov="CKV_AWS_24, CKV_AWS_25",
+        aws_config="restricted-ssh, restricted-common-ports",
+    ),
+    Rule(
+        name="default-security-group-closed",
+        description="Each VPC's default security group must be adopted and left without rules.",
+        level=Level.ADVISORY,
+        severity=Severity.MEDIUM,
+        remediation="Adopt the default security group with aws.ec2.DefaultSecurityGroup and no ingress or "
+        "egress; attach no rule resources to it.",
+        check_stack=check_default_security_groups,
+        settings=(TRUST_UNMANAGED,),
+        checkov="CKV2_AWS_12",
+        aws_config="vpc-default-security-group-closed",
+    ),
+    Rule(
+        name="vpc-flow-logs-enabled",
+        description="Every VPC must have a flow log.",
+        level=Level.ADVISORY,
+        severity=Severity.MEDIUM,
+        remediation="Add an aws.ec2.FlowLog for each VPC (vpcId, trafficType ALL) delivering to CloudWatch "
+        "Logs or S3.",
+        check_stack=check_flow_logs,
+        checkov="CKV2_AWS_11",
+        aws_config="vpc-flow-logs-enabled",
+    ),
+    Rule(
+        name="private-subnet-no-auto-public-ip",
+        description="Only public subnets (routed to an internet gateway) may assign public IPs on launch.",
+        level=Level.ADVISORY,
+        severity=Severity.MEDIUM,
+        remediation="Set mapPublicIpOnLaunch: false on subnets that have no route to an internet gateway.",
+        check_stack=check_public_ip_tier,
+        settings=(TRUST_UNMANAGED,),
+        checkov="CKV_AWS_130 (flags every subnet)",
+        aws_config="subnet-auto-assign-public-ip-disabled (flags every subnet)",
+    ),
+)

@@ -1,0 +1,121 @@
+"""Turn the pure `Rule`s into pulumi_policy policies.
+
+The SDK hands rules its resources with properties wrapped in proxies that raise on any unknown
+value; the rules must see unknowns instead, so each resource is read once into a plain `Node`
+(the proxies' own unwrapping, as the SDK's serializer does). Stack rules share one `StackIndex` per
+`AnalyzeStack` request: with `one_pass` installed every stack policy receives the same resource list,
+so the index built by the first is reused by the others.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy import Severity as SdkSeverity
+from pulumi_policy.proxy import _DictProxy, _ListProxy
+
+from . import aws_types as aws
+from .graph import Node, StackIndex
+from .rules import Finding, Level, Rule
+
+_LEVELS = {Level.ADVISORY: EnforcementLevel.ADVISORY, Level.MANDATORY: EnforcementLevel.MANDATORY}
+
+
+def plain(value: Any) -> Any:
+    """The value with the SDK's unknown-checking proxies removed, unknown markers kept."""
+    if isinstance(value, (_DictProxy, _ListProxy)):
+        value = value["__target"]
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def node_of(resource: PolicyResource) -> Node:
+    return Node(
+        urn=resource.urn,
+        type=resource.resource_type,
+        name=resource.name,
+        props=plain(resource.props),
+        dependencies=tuple(dependency.urn for dependency in resource.dependencies),
+        property_dependencies={
+            key: tuple(dependency.urn for dependency in dependencies)
+            for key, dependencies in resource.property_dependencies.items()
+        },
+    )
+
+
+class _IndexCache:
+    """The index of the last resource list seen. Keyed by identity: the same list object means the
+    same AnalyzeStack request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._resources: Sequence[PolicyResource] | None = None
+        self._index: StackIndex | None = None
+
+    def index_for(self, resources: Sequence[PolicyResource]) -> StackIndex:
+        with self._lock:
+            if self._resources is not resources or self._index is None:
+                self._index = StackIndex(node_of(r) for r in resources if r.resource_type in aws.KNOWN_TYPES)
+                self._resources = resources
+            return self._index
+
+
+_INDEX_CACHE = _IndexCache()
+
+
+def _report(findings: list[Finding], report_violation: ReportViolation, stack_level: bool) -> None:
+    for finding in findings:
+        report_violation(finding.message, (finding.urn or None) if stack_level else None)
+
+
+def to_policy(rule: Rule) -> Policy:
+    common: dict[str, Any] = {
+        "name": rule.name,
+        "description": rule.description,
+        "enforcement_level": _LEVELS[rule.level],
+        "severity": SdkSeverity(rule.severity.value),
+        "remediation_steps": rule.remediation,
+        "config_schema": (
+            PolicyConfigSchema({setting.name: setting.schema() for setting in rule.settings})
+            if rule.settings
+            else None
+        ),
+    }
+    if rule.check_stack is not None:
+
+        def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+            index = _INDEX_CACHE.index_for(args.resources)
+            _report(rule.run_stack(index, _config(args.get_config())), report_violation, stack_level=True)
+
+        return StackValidationPolicy(validate=validate_stack, **common)
+
+    types = rule.resource_types
+
+    def validate_resource(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in types:
+            return
+        node = Node(urn=args.urn, type=args.resource_type, name=args.name, props=plain(args.props))
+        _report(rule.run_resource(node, _config(args.get_config())), report_violation, stack_level=False)
+
+    return ResourceValidationPolicy(validate=validate_resource, **common)
+
+
+def _config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    # The CLI may pass the level along with the settings; it is the SDK's business, not the rule's.
+    return {key: value for key, value in (config or {}).items() if key != "enforcementLevel"}

@@ -1,0 +1,178 @@
+"""`python -m preview`: what a newcomer and CI see, and the exit codes CI acts on.
+
+The policy pack is stood in for by a fixed verdict here, so these tests are about the front end; the real
+pack judges the real stacks in test_e2e_stacks.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from preview import __main__ as cli
+from preview.engine import StackRun, run_stack, shipped_stacks
+from preview.policy_client import PolicyDiagnostic
+from preview.verdict import PackVerdict
+
+PUBLIC_DB = PolicyDiagnostic(
+    policy_name="rds-no-public-access",
+    policy_pack="vpc-network-guard",
+    policy_pack_version="0.0.1",
+    description="Databases are never reachable from the internet.",
+    message="Databases are never reachable from the internet.\nSet publiclyAccessible to false.",
+    enforcement_level="mandatory",
+    severity="critical",
+    urn="urn:pulumi:dev::zappa-vpc::aws:rds/instance:Instance::dev-db",
+)
+
+
+class FakeJudge:
+    """Returns a fixed verdict and remembers what it was asked."""
+
+    def __init__(self, *diagnostics: PolicyDiagnostic) -> None:
+        self.diagnostics = diagnostics
+        self.calls: list[tuple[StackRun, Mapping[str, Any] | None]] = []
+
+    def __call__(self, run: StackRun, policy_config: Mapping[str, Any] | None) -> list[PackVerdict]:
+        self.calls.append((run, policy_config))
+        return [PackVerdict("vpc-network-guard", "0.1.0", "policies", self.diagnostics)]
+
+
+@pytest.fixture
+def clean_judge(monkeypatch: pytest.MonkeyPatch) -> FakeJudge:
+    judge = FakeJudge()
+    monkeypatch.setattr(cli, "judge", judge)
+    return judge
+
+
+def test_the_main_job_prints_tree_verdict_and_limits_and_draws_the_picture(
+    clean_judge: FakeJudge, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    picture = tmp_path / "dev.png"
+
+    code = cli.main(["dev", "--picture", str(picture)])
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert " +   pulumi:pulumi:Stack" in out
+    assert "zappa-vpc:network:PublicPrivateVpc" in out
+    assert "Resources:\n    + " in out
+    assert "✅ vpc-network-guard@v0.1.0 (local: policies)" in out
+    assert "Verdict: allowed by policy" in out
+    assert "provider-side validation" in out
+    assert f"Network picture: {picture}" in out
+    assert picture.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_mandatory_violation_exits_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.setattr(cli, "judge", FakeJudge(PUBLIC_DB))
+
+    code = cli.main(["dev", "--picture-dir", str(tmp_path)])
+
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "- [mandatory]  rds-no-public-access  (aws:rds/instance:Instance: dev-db)" in out
+    assert "Verdict: BLOCKED by 1 mandatory policy violation" in out
+
+
+def test_json_is_one_document_with_every_section(clean_judge: FakeJudge, tmp_path: Path, capsys) -> None:
+    code = cli.main(["hybrid", "--json", "--picture-dir", str(tmp_path)])
+
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert (document["stack"], document["exitCode"]) == ("hybrid", 0)
+    resources = {r["urn"]: r for r in document["resources"]}
+    vpc = next(r for r in resources.values() if r["type"] == "aws:ec2/vpc:Vpc")
+    assert resources[vpc["parent"]]["type"] == "zappa-vpc:network:HybridVpc"
+    assert vpc["inputs"]["cidrBlock"] == "10.30.0.0/16"
+    assert document["resourceCounts"]["create"] == len(resources)
+    assert document["resourceCounts"]["byType"]["aws:ec2/subnet:Subnet"] == 6
+    assert document["outputs"]["vpc_id"] == document["unknownValue"], "ids are unknown on a first preview"
+    assert document["policies"]["verdict"] == "allowed"
+    assert document["notChecked"]
+    assert Path(document["picture"]) == tmp_path / "hybrid.png"
+
+
+def test_no_policy_skips_the_pack(clean_judge: FakeJudge, tmp_path: Path, capsys) -> None:
+    code = cli.main(["single", "--no-policy", "--picture-dir", str(tmp_path)])
+
+    assert code == 0
+    assert clean_judge.calls == []
+    assert "Policies: skipped (--no-policy)" in capsys.readouterr().out
+
+
+def test_the_policy_config_file_reaches_the_pack(clean_judge: FakeJudge, tmp_path: Path) -> None:
+    config_file = tmp_path / "policy-config.json"
+    config_file.write_text(json.dumps({"vpc-flow-logs-enabled": "mandatory"}))
+
+    cli.main(["dev", "--policy-config", str(config_file), "--picture-dir", str(tmp_path)])
+
+    assert clean_judge.calls[0][1] == {"vpc-flow-logs-enabled": "mandatory"}
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [(None, "no such file"), ("{not json", "not valid JSON"), ("[1, 2]", "expected a JSON object")],
+)
+def test_a_bad_policy_config_file_exits_2_and_says_why(
+    clean_judge: FakeJudge, tmp_path: Path, capsys, content: str | None, complaint: str
+) -> None:
+    config_file = tmp_path / "policy-config.json"
+    if content is not None:
+        config_file.write_text(content)
+
+    code = cli.main(["dev", "--policy-config", str(config_file)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"--policy-config {config_file}: " in err and complaint in err
+    assert clean_judge.calls == [], "nothing runs on a bad command line"
+
+
+def test_an_unknown_stack_exits_2_and_lists_the_real_ones(clean_judge: FakeJudge, capsys) -> None:
+    code = cli.main(["staging"])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Pulumi.staging.yaml" in err and "dev, hybrid" in err
+    assert "Traceback" not in err
+
+
+def test_a_settings_mistake_exits_2_without_a_traceback(
+    clean_judge: FakeJudge, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
+) -> None:
+    monkeypatch.setattr(
+        cli, "run_stack", lambda stack: run_stack(stack, config_overrides={"zappa-vpc:azCount": 1})
+    )
+
+    code = cli.main(["dev", "--picture-dir", str(tmp_path)])
+
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "azCount" in captured.err and "Traceback" not in captured.err
+    assert not (tmp_path / "dev.png").exists(), "no picture of a stack that did not run"
+
+
+@pytest.mark.parametrize(
+    "argv", [[], ["dev", "--all"], ["--all", "--picture", "one.png"]], ids=["neither", "both", "one-picture"]
+)
+def test_a_command_line_that_names_no_single_job_exits_2(
+    clean_judge: FakeJudge, argv: list[str], capsys
+) -> None:
+    assert cli.main(argv) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_all_previews_every_shipped_stack_into_the_picture_dir(
+    clean_judge: FakeJudge, tmp_path: Path, capsys
+) -> None:
+    code = cli.main(["--all", "--json", "--picture-dir", str(tmp_path)])
+
+    document = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert [d["stack"] for d in document["stacks"]] == shipped_stacks()
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == [f"{stack}.png" for stack in shipped_stacks()]
