@@ -123,24 +123,32 @@ def render_counts(counts: Mapping[str, int]) -> str:
 _OUTPUT_LINE_WIDTH = 100
 
 
-def _display_value(value: Any, indent: str = "    ") -> str:
-    """A value as the CLI shows outputs: unknowns as `output<string>`; long structures one item a line."""
-    if value == UNKNOWN:
-        return "output<string>"
-    if not isinstance(value, (list, dict)):
-        return json.dumps(value)
-    items = (
+def _items(value: list[Any] | dict[str, Any]) -> list[tuple[str, Any]]:
+    return (
         list(value.items()) if isinstance(value, dict) else [(f"[{i}]", item) for i, item in enumerate(value)]
     )
-    brackets = "{}" if isinstance(value, dict) else "[]"
-    inline = ", ".join(
-        f"{key}: {_display_value(item)}" if isinstance(value, dict) else _display_value(item)
-        for key, item in items
-    )
-    if len(indent) + len(inline) <= _OUTPUT_LINE_WIDTH:
-        return f"{brackets[0]}{inline}{brackets[1]}"
+
+
+def _inline(value: Any) -> str:
+    """A value on one line, as the CLI shows outputs: unknowns as `output<string>`."""
+    if value == UNKNOWN:
+        return "output<string>"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key}: {_inline(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(item) for item in value) + "]"
+    return json.dumps(value)
+
+
+def _display_value(value: Any, indent: str, used: int) -> str:
+    """One line when it fits after the `used` columns, else one item a line, as the CLI prints structures."""
+    inline = _inline(value)
+    if used + len(inline) <= _OUTPUT_LINE_WIDTH or not isinstance(value, (list, dict)):
+        return inline
     inner = indent + "    "
-    lines = [f"{inner}{key}: {_display_value(item, inner)}" for key, item in items]
+    lines = [f"{inner}{key}: " for key, _ in _items(value)]
+    lines = [head + _display_value(item, inner, len(head)) for head, (_, item) in zip(lines, _items(value))]
+    brackets = "{}" if isinstance(value, dict) else "[]"
     return "\n".join([brackets[0], *lines, indent + brackets[1]])
 
 
@@ -148,7 +156,11 @@ def render_outputs(outputs: Mapping[str, Any]) -> str:
     if not outputs:
         return "Outputs:\n    (none)"
     width = max(len(name) for name in outputs)
-    lines = [f"    {name:<{width}}: {_display_value(value)}" for name, value in sorted(outputs.items())]
+    heads = {name: f"    {name:<{width}}: " for name in outputs}
+    lines = [
+        heads[name] + _display_value(value, "    ", len(heads[name]))
+        for name, value in sorted(outputs.items())
+    ]
     return "\n".join(["Outputs:", *lines])
 
 

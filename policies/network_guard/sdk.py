@@ -34,14 +34,20 @@ from .rules import Finding, Level, Rule
 _LEVELS = {Level.ADVISORY: EnforcementLevel.ADVISORY, Level.MANDATORY: EnforcementLevel.MANDATORY}
 
 
+_SCALARS = frozenset({str, bool, int, float, type(None)})
+
+
 def plain(value: Any) -> Any:
-    """The value with the SDK's unknown-checking proxies removed, unknown markers kept."""
-    if isinstance(value, (_DictProxy, _ListProxy)):
+    """The value with the SDK's unknown-checking proxies removed, unknown markers kept. (Exact type
+    checks: the proxies are ABC subclasses, whose isinstance checks cost more than the rest.)"""
+    kind = type(value)
+    if kind is _DictProxy or kind is _ListProxy:
         value = value["__target"]
-    if isinstance(value, dict):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [plain(item) for item in value]
+        kind = type(value)
+    if kind is dict:
+        return {key: item if type(item) in _SCALARS else plain(item) for key, item in value.items()}
+    if kind is list:
+        return [item if type(item) in _SCALARS else plain(item) for item in value]
     return value
 
 
@@ -51,9 +57,9 @@ def node_of(resource: PolicyResource) -> Node:
         type=resource.resource_type,
         name=resource.name,
         props=plain(resource.props),
-        dependencies=tuple(dependency.urn for dependency in resource.dependencies),
+        dependencies=tuple([dependency.urn for dependency in resource.dependencies]),
         property_dependencies={
-            key: tuple(dependency.urn for dependency in dependencies)
+            key: tuple([dependency.urn for dependency in dependencies])
             for key, dependencies in resource.property_dependencies.items()
         },
     )
