@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.tables import render_table
+from bench.tables import BenchReport, render_table
 from components.costs import (
     NAT_GATEWAY,
     STATEMENT,
@@ -150,10 +150,10 @@ def options_table(prices: PriceTable) -> str:
     )
 
 
-def tables(prices: PriceTable) -> list[str]:
+def report(prices: PriceTable) -> BenchReport:
     without_nat = ", ".join(pattern.value for pattern in Pattern if not PATTERN_TRAITS[pattern].can_use_nat)
     notes = (
         f"Prices: {prices.describe()}. {STATEMENT} awsx defaults: the same stack with only azCount 3 and "
         f"natStrategy one-per-az; the patterns {without_nat} have no NAT, so no such counterpart."
     )
-    return [f"{stack_table(prices)}\n\n{options_table(prices)}\n\n{notes}"]
+    return BenchReport(f"{stack_table(prices)}\n\n{options_table(prices)}\n\n{notes}")

@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from bench.tables import render_table
+from bench.tables import BenchReport, render_table
 from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
 
 # The pattern whose growth we measure: prod's settings (NAT per AZ, flow logs, database, endpoints), with
@@ -144,7 +144,7 @@ def measure_growth() -> list[GrowthPoint]:
     return [GrowthPoint(n, resources[n], min(timings[n])) for n in GROWTH_AZ_COUNTS]
 
 
-def growth_verdict(points: list[GrowthPoint]) -> str:
+def growth_verdict(points: list[GrowthPoint]) -> tuple[str, bool]:
     """Linear when every added AZ adds the same number of resources and the time per resource does not rise
     beyond timer noise from the smallest size to the largest."""
     per_az = {
@@ -152,20 +152,22 @@ def growth_verdict(points: list[GrowthPoint]) -> str:
         for earlier, later in itertools.pairwise(points)
     }
     ratio = points[-1].ms_per_resource / points[0].ms_per_resource
+    resources_linear, time_linear = len(per_az) == 1, ratio <= LINEAR_TOLERANCE
     resources = (
-        f"resources: +{per_az.pop():g} per AZ at every step (linear)"
-        if len(per_az) == 1
+        f"resources: +{next(iter(per_az)):g} per AZ at every step (linear)"
+        if resources_linear
         else f"resources: NOT linear, per-AZ steps {sorted(per_az)}"
     )
-    timing = "linear" if ratio <= LINEAR_TOLERANCE else f"NOT linear (above {LINEAR_TOLERANCE:g}x)"
+    timing = "linear" if time_linear else f"NOT linear (above {LINEAR_TOLERANCE:g}x)"
     first, last = points[0], points[-1]
-    return (
+    verdict = (
         f"{resources}; time per resource at {last.az_count} AZs is {ratio:.2f}x that at "
         f"{first.az_count} AZs: {timing}"
     )
+    return verdict, resources_linear and time_linear
 
 
-def growth_table() -> str:
+def growth_table() -> BenchReport:
     points = measure_growth()
     table = render_table(
         f"Public-private pattern by AZ count ({GROWTH_STACK} settings, best of {GROWTH_REPEATS} runs)",
@@ -176,8 +178,10 @@ def growth_table() -> str:
         ],
         "rrrr",
     )
-    return f"{table}\n\n{growth_verdict(points)}"
+    verdict, linear = growth_verdict(points)
+    return BenchReport(f"{table}\n\n{verdict}", linear)
 
 
-def tables() -> list[str]:
-    return [stack_table(), growth_table()]
+def report() -> BenchReport:
+    growth = growth_table()
+    return BenchReport(f"{stack_table()}\n\n{growth.text}", growth.targets_met)

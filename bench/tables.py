@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 
 def render_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> str:
@@ -27,3 +28,12 @@ def render_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str
         + "|"
     )
     return "\n".join([f"### {title}", "", line(headers), rule, *(line(row) for row in rows)])
+
+
+@dataclass(frozen=True)
+class BenchReport:
+    """What one benchmark prints, and whether the targets it checks were met (`python -m bench` exits 1 if
+    any was not)."""
+
+    text: str
+    targets_met: bool = True

@@ -347,8 +347,11 @@ def _vpn_view(index: _Records) -> VpnView | None:
 
 
 def _pattern_name(index: _Records) -> str:
-    components = [r for r in index.all if not r.custom and r.type != "pulumi:pulumi:Stack"]
-    return components[0].type.rsplit(":", 1)[-1] if components else ""
+    """The type of the component that owns the VPC (ours: the pattern), else of the first component."""
+    owners = {r.urn: r for r in index.all if not r.custom and r.type != "pulumi:pulumi:Stack"}
+    vpc_owners = [owners[v.parent] for v in index.of_type("aws:ec2/vpc:Vpc") if v.parent in owners]
+    candidates = vpc_owners or list(owners.values())
+    return candidates[0].type.rsplit(":", 1)[-1] if candidates else ""
 
 
 def describe_network(records: Iterable[ResourceRecord], stack: str) -> NetworkView:

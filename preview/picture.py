@@ -17,7 +17,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyBboxPatch, Patch
 from matplotlib.textpath import TextPath
 
-from preview.network import UNTAGGED_TIER, NetworkView, Placement, SubnetView
+from preview.network import NetworkView, Placement, SubnetView
 
 FONT = "DejaVu Sans"  # ships with matplotlib, so the picture looks the same on every machine
 DPI = 160
@@ -36,7 +36,7 @@ TIER_STYLES = {
     "private": ("#00868A", "#E3F5F5", "private subnet"),
     "data": ("#3B48CC", "#ECEEFB", "data subnet"),
 }
-_OTHER_TIER_STYLE = ("#7D8998", "#F2F3F5", "other subnet")
+_OTHER_TIER_COLORS = ("#7D8998", "#F2F3F5")
 TIER_CAPTIONS = {"public": "internet-facing", "private": "Lambda, no public IPs", "data": "databases only"}
 KIND_COLORS = {
     "nat": NETWORK_COLOR,
@@ -63,7 +63,7 @@ VPN_AREA = 3.4
 
 
 def tier_style(tier: str) -> tuple[str, str, str]:
-    return TIER_STYLES.get(tier, _OTHER_TIER_STYLE)
+    return TIER_STYLES.get(tier, (*_OTHER_TIER_COLORS, f"{tier} subnet"))
 
 
 @functools.lru_cache(maxsize=8192)
@@ -127,9 +127,7 @@ def _grid_rows(view: NetworkView) -> list[_GridRow]:
                 if len(view.subnet(zone, tier)) > level
             }
             rows.append(_GridRow(tier, subnets, {}, []))
-    ordered = sorted(
-        view.placements, key=lambda p: _KIND_ORDER.index(p.kind) if p.kind in _KIND_ORDER else 99
-    )
+    ordered = sorted(view.placements, key=lambda p: _KIND_ORDER.index(p.kind))
     for row in rows:
         column_of = {subnet.urn: column for column, subnet in row.subnets.items()}
         for placement in ordered:
@@ -480,9 +478,7 @@ def _legend_entries(view: NetworkView) -> list[tuple[Patch, str]]:
     entries = []
     for tier in view.tiers:
         edge, face, label = tier_style(tier)
-        entries.append(
-            (Patch(facecolor=face, edgecolor=edge), label if tier != UNTAGGED_TIER else "untagged subnet")
-        )
+        entries.append((Patch(facecolor=face, edgecolor=edge), label))
     kinds = {p.kind for p in view.placements}
     networking = bool(view.internet_gateway or view.endpoints or view.vpn or "nat" in kinds)
     candidates = [

@@ -120,7 +120,7 @@ def render_counts(counts: Mapping[str, int]) -> str:
     return "\n".join(["Resources by type:", *lines])
 
 
-_OUTPUT_LINE_WIDTH = 100
+_OUTPUT_LINE_WIDTH = 110
 
 
 def _items(value: list[Any] | dict[str, Any]) -> list[tuple[str, Any]]:
@@ -146,8 +146,10 @@ def _display_value(value: Any, indent: str, used: int) -> str:
     if used + len(inline) <= _OUTPUT_LINE_WIDTH or not isinstance(value, (list, dict)):
         return inline
     inner = indent + "    "
-    lines = [f"{inner}{key}: " for key, _ in _items(value)]
-    lines = [head + _display_value(item, inner, len(head)) for head, (_, item) in zip(lines, _items(value))]
+    lines = []
+    for key, item in _items(value):
+        head = f"{inner}{key}: "
+        lines.append(head + _display_value(item, inner, len(head)))
     brackets = "{}" if isinstance(value, dict) else "[]"
     return "\n".join([brackets[0], *lines, indent + brackets[1]])
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import runpy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pytest
 
+from preview import __main__ as cli
 from preview import engine
 from preview.engine import StackRun, run_stack, shipped_stacks
 from preview.judge import POLICY_PACK_DIR, judge
@@ -90,7 +92,9 @@ class Tamper:
     edits: Mapping[str, Edit] = field(default_factory=dict)
     add: Callable[[Seen], None] | None = None
 
-    def run(self, monkeypatch: pytest.MonkeyPatch, stack: str, overrides: Mapping[str, Any] | None) -> StackRun:
+    def run(
+        self, monkeypatch: pytest.MonkeyPatch, stack: str, overrides: Mapping[str, Any] | None
+    ) -> StackRun:
         seen = Seen()
         run_program = runpy.run_path
 
@@ -173,7 +177,9 @@ BROKEN_VARIANTS = {
 }
 
 
-@pytest.mark.parametrize(("tamper", "overrides", "rule"), BROKEN_VARIANTS.values(), ids=BROKEN_VARIANTS.keys())
+@pytest.mark.parametrize(
+    ("tamper", "overrides", "rule"), BROKEN_VARIANTS.values(), ids=BROKEN_VARIANTS.keys()
+)
 def test_a_broken_variant_of_dev_is_blocked_by_the_rule_that_names_it(
     monkeypatch: pytest.MonkeyPatch, tamper: Tamper, overrides: Mapping[str, Any] | None, rule: str
 ) -> None:
@@ -182,3 +188,21 @@ def test_a_broken_variant_of_dev_is_blocked_by_the_rule_that_names_it(
 
     blocking = {d.policy_name for d in diagnostics if d.mandatory}
     assert blocking == {rule}, _described(diagnostics)
+
+
+def test_the_main_command_exits_1_when_policy_blocks_and_2_on_an_unknown_policy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    production = str(POLICY_PACK_DIR / "prod-policy-config.json")
+    unknown = tmp_path / "unknown-policy.json"
+    unknown.write_text('{"no-such-policy": "mandatory"}')
+
+    blocked = cli.main(["dev", "--policy-config", production, "--picture-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    refused = cli.main(["dev", "--policy-config", str(unknown), "--picture-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+
+    assert blocked == EXIT_BLOCKED
+    assert "- [mandatory]  vpc-flow-logs-enabled  (aws:ec2/vpc:Vpc: dev-vpc)" in out
+    assert refused == 2
+    assert "no-such-policy" in err and "its policies are:" in err

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from preview_helpers import public_private_network
+from preview_helpers import RecordBuilder, public_private_network
 
 from preview.engine import StackRun
 from preview.network import NetworkView, Placement, describe_network
@@ -102,3 +102,15 @@ def test_the_bastion_says_whether_it_opens_ssh(stack_run: Callable[..., StackRun
 
     assert default.detail == "t4g.nano · SSM only"
     assert with_ssh.detail == "t4g.nano · SSH allowlist"
+
+
+def test_a_subnet_without_the_tier_tag_gets_a_row_of_its_own() -> None:
+    build = RecordBuilder()
+    build.add(
+        "aws:ec2/subnet:Subnet", "legacy", {"availabilityZone": "eu-west-1a", "cidrBlock": "10.9.0.0/24"}
+    )
+
+    view = describe_network(build.records, "legacy")
+
+    assert view.tiers == ("untagged",)
+    assert [s.internet_route for s in view.subnet("eu-west-1a", "untagged")] == ["no internet route"]

@@ -14,6 +14,7 @@ and the SDK's own AnalyzeStack runs: slower, never wrong.
 from __future__ import annotations
 
 import asyncio
+import gc
 from inspect import isawaitable
 from typing import Any
 
@@ -30,6 +31,18 @@ _PRIVATE = "_PolicyAnalyzerServicer__"  # name-mangled attributes of the SDK ser
 
 class OnePassAnalyzerServicer(_SdkServicer):
     def AnalyzeStack(self, request: Any, context: Any) -> Any:
+        # The request's objects (proxies, PolicyResources, the rules' index) form no reference cycles and
+        # are freed by reference counting once it is answered; the cyclic collector would only re-scan
+        # them, again and again as they accumulate (a third of the time at 10k resources).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._analyze_stack(request, context)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _analyze_stack(self, request: Any, context: Any) -> Any:
         try:
             policies = getattr(self, _PRIVATE + "policies")
             pack_name = getattr(self, _PRIVATE + "policy_pack_name")

@@ -10,6 +10,7 @@ so the index built by the first is reused by the others.
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -66,20 +67,31 @@ def node_of(resource: PolicyResource) -> Node:
 
 
 class _IndexCache:
-    """The index of the last resource list seen. Keyed by identity: the same list object means the
-    same AnalyzeStack request."""
+    """The index of the resource list being analyzed, shared by the stack policies of one request.
+
+    The same list object means the same AnalyzeStack request. The list is not kept alive (lists take
+    no weak references, so its first resource stands for it): once the request is answered and its
+    resources are freed, the index goes with them instead of weighing on the next request.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._resources: Sequence[PolicyResource] | None = None
+        self._key: tuple[int, weakref.ref[PolicyResource]] | None = None
         self._index: StackIndex | None = None
 
     def index_for(self, resources: Sequence[PolicyResource]) -> StackIndex:
         with self._lock:
-            if self._resources is not resources or self._index is None:
+            if not resources:
+                return StackIndex([])
+            key = self._key
+            if key is None or key[0] != id(resources) or key[1]() is not resources[0] or self._index is None:
                 self._index = StackIndex(node_of(r) for r in resources if r.resource_type in aws.KNOWN_TYPES)
-                self._resources = resources
+                self._key = (id(resources), weakref.ref(resources[0], self._forget))
             return self._index
+
+    def _forget(self, _dead: weakref.ref[PolicyResource]) -> None:
+        self._key = None
+        self._index = None
 
 
 _INDEX_CACHE = _IndexCache()
