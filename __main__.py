@@ -6,7 +6,9 @@ Composes only: stack config -> validated settings -> network -> database and end
 import pulumi
 import pulumi_aws as aws
 
+from components.cost_output import PlannedResources
 from components.network import PATTERN_COMPONENTS
+from components.prices import load_prices
 from components.service_access import ServiceAccess, ServiceAccessArgs
 from components.settings import CONFIG_SCHEMA, SettingsError, parse_settings
 
@@ -28,6 +30,7 @@ except SettingsError as error:
     raise pulumi.RunError(str(error)) from None
 
 stack = pulumi.get_stack()
+planned = PlannedResources()  # before the first resource: the cost estimate prices what is registered
 network = PATTERN_COMPONENTS[settings.network.pattern](stack, settings.network)
 access = ServiceAccess(f"{stack}-access", ServiceAccessArgs(settings.access, settings.region, network))
 
@@ -58,3 +61,4 @@ if network.vpn is not None:
     pulumi.export("vpn_connection_id", network.vpn.connection.id)
 for name, value in access.outputs.items():
     pulumi.export(name, value)
+pulumi.export("monthly_cost_estimate", planned.estimate(load_prices(), settings.region).to_dict())

@@ -1,6 +1,6 @@
 """How long the offline preview takes and how much memory it needs, and how it grows with the AZ count.
 
-Each shipped stack is previewed by the real CLI in a fresh process (`python -m preview STACK --json`), so
+Each shipped stack is previewed by the real CLI in fresh processes (`python -m preview STACK --json`), so
 the wall time is what a user waits for (interpreter start and imports included) and the peak resident memory
 is that process's alone (`os.wait4` reports it per child). The growth table runs the public-private pattern
 in this process at 2, 3, 4 and 6 AZs, the best of several runs each after a warm-up (other work on a shared
@@ -24,6 +24,7 @@ from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
 
 # The pattern whose growth we measure: prod's settings (NAT per AZ, flow logs, database, endpoints), with
 # room planned for 6 AZs so every size is a valid address plan.
+CLI_REPEATS = 2
 GROWTH_STACK = "prod"
 GROWTH_AZ_COUNTS = (2, 3, 4, 6)
 GROWTH_AZ_SLOTS = 6
@@ -73,20 +74,27 @@ def measure_preview(argv: list[str]) -> ProcessMeasure:
     return ProcessMeasure(wall, peak_mib, VERDICTS.get(exit_code, f"exit {exit_code}"), False)
 
 
+def best_preview(argv: list[str]) -> ProcessMeasure:
+    """The faster of a few runs: other work on a shared machine only ever adds time."""
+    runs = [measure_preview(argv) for _ in range(CLI_REPEATS)]
+    return min(runs, key=lambda run: (run.failed, run.wall_seconds))
+
+
 def stack_table() -> str:
     rows = []
     with tempfile.TemporaryDirectory() as pictures:
         for stack in shipped_stacks():
             command = [sys.executable, "-m", "preview", stack, "--json", "--picture-dir", pictures]
-            without_policy = measure_preview([*command, "--no-policy"])
-            with_policy = measure_preview(command)
+            without_policy = best_preview([*command, "--no-policy"])
+            with_policy = best_preview(command)
             resources = len(run_stack(stack).resources)
             wall, peak, verdict = with_policy.cells()
             if without_policy.failed:
                 verdict = f"failed without policies: {without_policy.verdict}"
             rows.append((stack, str(resources), *without_policy.cells()[:2], wall, peak, verdict))
     return render_table(
-        "Offline preview of each shipped stack (a fresh `python -m preview STACK --json` process each)",
+        f"Offline preview of each shipped stack (`python -m preview STACK --json`, best of {CLI_REPEATS} "
+        "fresh processes)",
         (
             "stack",
             "resources",

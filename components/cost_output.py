@@ -20,7 +20,7 @@ import pulumi
 
 from components.costs import CostEstimate, estimate_monthly_cost
 from components.prices import PriceTable, camel_case
-from preview.model import UNKNOWN
+from components.unknown import UNKNOWN
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ the table lacks (an instance type, an engine) is a line marked unpriced, never a
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from components.prices import MULTI_AZ, SINGLE_AZ, PriceTable
-from preview.model import UNKNOWN
+from components.unknown import UNKNOWN
 
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 ELASTIC_IP = "aws:ec2/eip:Eip"
@@ -153,18 +153,17 @@ def estimate_monthly_cost(
             f"the prices are {prices.region}'s but this stack deploys to {region}; prices differ by region: "
             f"give {region}'s prices in a prices file"
         )
-    estimate = CostEstimate(tuple(_merge_alike(lines)), prices, _excluded(planned, prices))
-    unpriced = estimate.unpriced
+    merged = tuple(_merge_alike(lines))
+    unpriced = [line.item for line in merged if not line.priced]
     if unpriced:
         warnings.append(
-            f"{len(unpriced)} item(s) have no price, so the total leaves them out: "
-            + "; ".join(line.item for line in unpriced)
+            f"{len(unpriced)} item(s) have no price, so the total leaves them out: {'; '.join(unpriced)}"
         )
-    return CostEstimate(estimate.lines, prices, estimate.excluded, tuple(warnings))
+    return CostEstimate(merged, prices, _excluded(planned, prices), tuple(warnings))
 
 
 def _merge_alike(lines: Iterable[CostLine]) -> list[CostLine]:
-    """One line per kind of charge (three NAT gateways are one line of quantity 3), in first-seen order."""
+    """One line per kind of charge: three NAT gateways are one line of quantity 3."""
     merged: dict[tuple[Any, ...], CostLine] = {}
     for line in lines:
         key = (line.category, line.item, line.unit, line.unit_price, line.per, line.note)
@@ -172,18 +171,13 @@ def _merge_alike(lines: Iterable[CostLine]) -> list[CostLine]:
         if seen is None:
             merged[key] = line
             continue
-        merged[key] = CostLine(
-            line.category,
-            line.item,
-            seen.quantity + line.quantity,
-            line.unit,
-            line.unit_price,
-            line.per,
-            None
+        merged[key] = replace(
+            seen,
+            quantity=seen.quantity + line.quantity,
+            monthly_usd=None
             if seen.monthly_usd is None or line.monthly_usd is None
             else seen.monthly_usd + line.monthly_usd,
-            seen.resources + line.resources,
-            line.note,
+            resources=seen.resources + line.resources,
         )
     # By category; in each, what has no price first (it needs attention), then the largest charges. Names
     # sorted, so the order the engine happened to register resources in does not show.
@@ -213,6 +207,15 @@ class _Pricer:
     def __init__(self, prices: PriceTable, database_instances: list[PlannedResource]) -> None:
         self.prices = prices
         self.database_instances = database_instances
+        self.by_type: dict[str, Callable[[PlannedResource], list[CostLine]]] = {
+            NAT_GATEWAY: self.nat_gateway,
+            ELASTIC_IP: self.elastic_ip,
+            EC2_INSTANCE: self.ec2_instance,
+            VPC_ENDPOINT: self.vpc_endpoint,
+            VPN_CONNECTION: self.vpn_connection,
+            DB_INSTANCE: self.database_instance,
+            DB_PROXY: self.database_proxy,
+        }
 
     def line(
         self,
@@ -234,15 +237,8 @@ class _Pricer:
         )
 
     def lines_for(self, resource: PlannedResource) -> list[CostLine]:
-        price = {
-            NAT_GATEWAY: self.nat_gateway,
-            ELASTIC_IP: self.elastic_ip,
-            EC2_INSTANCE: self.ec2_instance,
-            VPC_ENDPOINT: self.vpc_endpoint,
-            VPN_CONNECTION: self.vpn_connection,
-            DB_INSTANCE: self.database_instance,
-            DB_PROXY: self.database_proxy,
-        }.get(resource.type)
+        """Its charges; none for what AWS does not bill by the hour or month (subnets, routes, roles...)."""
+        price = self.by_type.get(resource.type)
         return price(resource) if price else []
 
     def public_ipv4(self, category: Category, holder: str, resource: PlannedResource) -> CostLine:
@@ -482,7 +478,7 @@ class _Pricer:
 def _missing(value: Any, key: str, what: str) -> str:
     if not _known(value):
         return f"the {what} is not known until deployment"
-    return f"{value} is not in the price table: add {key} in a prices file"
+    return f"{value} is not in the price table: add {key} in a prices file (--prices FILE)"
 
 
 def _excluded(resources: list[PlannedResource], prices: PriceTable) -> tuple[str, ...]:

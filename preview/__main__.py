@@ -1,10 +1,12 @@
 """Offline preview of a stack: what it builds, whether policy allows it, and a picture of the network.
 
-    python -m preview STACK [--json] [--policy-config FILE] [--picture PATH | --picture-dir DIR] [--no-policy]
+    python -m preview STACK [--json] [--policy-config FILE] [--prices FILE]
+                            [--picture PATH | --picture-dir DIR] [--no-policy]
     python -m preview --all [...]
 
 No Pulumi CLI, account, AWS credentials or network: the program runs under the SDK's mock engine in
 preview mode, and the policy pack in `policies/` judges it over the Analyzer protocol, as the CLI would.
+The report ends with the stack's fixed monthly cost, estimated from list prices.
 Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings or arguments).
 """
 
@@ -17,6 +19,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from components.costs import estimate_monthly_cost
+from components.prices import PriceTable, PriceTableError, load_prices
 from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
 from preview.judge import judge
 from preview.network import describe_network
@@ -50,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
         help="policy configuration JSON, as for `pulumi preview --policy-pack-config`",
     )
     parser.add_argument("--no-policy", action="store_true", help="skip the policy pack")
+    parser.add_argument(
+        "--prices",
+        type=Path,
+        metavar="FILE",
+        help="JSON prices laid over pricing/us-east-1.json (same shape, any subset of its keys)",
+    )
     pictures = parser.add_mutually_exclusive_group()
     pictures.add_argument(
         "--picture", type=Path, metavar="PATH", help="write the network picture here (.png/.svg)"
@@ -85,6 +95,13 @@ def _policy_config(path: Path | None) -> dict[str, Any] | None:
         raise UsageError(f"--policy-config {error}") from None
 
 
+def _prices(path: Path | None) -> PriceTable:
+    try:
+        return load_prices(path)
+    except PriceTableError as error:
+        raise UsageError(f"--prices: {error}") from None
+
+
 def _picture_path(args: argparse.Namespace, stack: str) -> Path:
     if args.picture:
         return args.picture
@@ -92,7 +109,7 @@ def _picture_path(args: argparse.Namespace, stack: str) -> Path:
 
 
 def preview_stack(
-    stack: str, args: argparse.Namespace, policy_config: Mapping[str, Any] | None
+    stack: str, args: argparse.Namespace, policy_config: Mapping[str, Any] | None, prices: PriceTable
 ) -> StackReport:
     """Run one stack, judge it, draw it; a settings mistake becomes an error report, not a traceback."""
     try:
@@ -110,7 +127,8 @@ def preview_stack(
     picture = draw_network(
         describe_network(run.records, stack), _picture_path(args, stack), command=f"python -m preview {stack}"
     )
-    return preview_report(run, packs, picture)
+    cost = estimate_monthly_cost(run.resources, prices, run.config.get("aws:region"))
+    return preview_report(run, packs, picture, cost)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -119,10 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         stacks = _stacks(args)
         policy_config = _policy_config(args.policy_config)
+        prices = _prices(args.prices)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    reports = [preview_stack(stack, args, policy_config) for stack in stacks]
+    reports = [preview_stack(stack, args, policy_config, prices) for stack in stacks]
     for report in reports:
         if report.exit_code == EXIT_ERROR:
             print(report.text(), file=sys.stderr)

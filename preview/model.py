@@ -8,8 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# The engine's marker for a value that is unknown during preview (pulumi.runtime.rpc.UNKNOWN).
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+from components.unknown import UNKNOWN
+
+__all__ = ["UNKNOWN", "ResourceRecord"]
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.costs import CostEstimate, render_cost_text
 from preview.engine import StackRun
 from preview.model import UNKNOWN
 from preview.tree import (
@@ -33,6 +34,11 @@ from preview.verdict import (
 )
 
 EXIT_ERROR = 2  # no verdict: bad settings, a stack that does not exist, a policy pack that cannot run
+COST_OUTPUT = "monthly_cost_estimate"
+
+
+def _without(outputs: dict[str, Any], key: str) -> dict[str, Any]:
+    return {name: value for name, value in outputs.items() if name != key}
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,9 @@ def error_report(stack: str, message: str) -> StackReport:
     return StackReport(stack, [Section("error", f"error: {message}", message)], EXIT_ERROR)
 
 
-def preview_report(run: StackRun, packs: Sequence[PackVerdict] | None, picture: Path | None) -> StackReport:
+def preview_report(
+    run: StackRun, packs: Sequence[PackVerdict] | None, picture: Path | None, cost: CostEstimate
+) -> StackReport:
     """The sections of a successful run, in the order `pulumi preview` prints them, then ours.
 
     `packs` is None when policies were skipped (`--no-policy`); `picture` is None when none was drawn.
@@ -75,12 +83,14 @@ def preview_report(run: StackRun, packs: Sequence[PackVerdict] | None, picture: 
     header = f"Previewing update ({run.stack}), offline: the SDK's mock engine, no cloud calls\n\n"
     sections = [
         Section("resources", header + render_tree(root), resources_json(run.records)),
-        Section("outputs", render_outputs(run.outputs), run.outputs),
+        # The cost estimate has a section of its own below; its output would repeat it here.
+        Section("outputs", render_outputs(_without(run.outputs, COST_OUTPUT)), run.outputs),
         Section(
             "resourceCounts",
             f"{render_counts(counts)}\n\nResources:\n    + {total} to create",
             {"create": total, "byType": counts},
         ),
+        Section("monthlyCost", render_cost_text(cost), cost.to_dict()),
     ]
     if packs is None:
         sections.append(Section("policies", "Policies: skipped (--no-policy)", None))
