@@ -154,20 +154,21 @@ def _read_password(database: DatabaseAccess) -> str:
     return f"$({read_secret} | jq -r .password)"
 
 
-def client_command(database: DatabaseAccess) -> str:
-    """Connect psql or mysql to the tunnel's local end, with TLS required (the database refuses plain text).
+def client_command(database: DatabaseAccess, *, through_tunnel: bool = True) -> str:
+    """Connect psql or mysql with TLS required (the database refuses plain text): to the tunnel's local end,
+    or, from a corporate network admitted over the VPN (`through_tunnel=False`), to the database itself.
 
-    TLS is not verified against the certificate's name here: through a tunnel the client sees 127.0.0.1.
+    TLS is not verified against the certificate's name: through a tunnel the client sees 127.0.0.1.
     """
     password = _read_password(database)
+    host, port = ("127.0.0.1", database.local_port) if through_tunnel else (database.host, database.port)
     if database.engine is DatabaseEngine.POSTGRES:
         connection = (
-            f"host=127.0.0.1 port={database.local_port} dbname={database.database_name} "
-            f"user={MASTER_USERNAME} sslmode=require"
+            f"host={host} port={port} dbname={database.database_name} user={MASTER_USERNAME} sslmode=require"
         )
         return f"PGPASSWORD={password} psql {shlex.quote(connection)}"
     return (
-        f"MYSQL_PWD={password} mysql --host=127.0.0.1 --port={database.local_port} "
+        f"MYSQL_PWD={password} mysql --host={host} --port={port} "
         f"--user={MASTER_USERNAME} --ssl-mode=REQUIRED {database.database_name}"
     )
 

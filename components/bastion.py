@@ -8,8 +8,10 @@ import pulumi
 import pulumi_aws as aws
 
 from components.iam import assume_role_policy
+from components.ingress import cidr_ingress_rule
 from components.options import BastionAccess, BastionOptions, require_valid
 
+SSH_PORT = 22
 SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 
 
@@ -62,16 +64,13 @@ class Bastion(pulumi.ComponentResource):
         )
         if options.access is BastionAccess.SSH:
             for index, cidr in enumerate(options.ssh_allowlist):
-                family = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
-                aws.vpc.SecurityGroupIngressRule(
+                cidr_ingress_rule(
                     f"{name}-ssh-{index}",
                     security_group_id=self.security_group.id,
-                    ip_protocol="tcp",
-                    from_port=22,
-                    to_port=22,
+                    cidr=cidr,
+                    port=SSH_PORT,
                     description="SSH from the configured allowlist",
-                    **family,
-                    opts=child,
+                    parent=self,
                 )
 
         role = aws.iam.Role(

@@ -17,7 +17,7 @@ import pulumi_aws as aws
 
 from components.access_info import MASTER_USERNAME
 from components.iam import assume_role_policy
-from components.ingress import HTTPS_PORT, client_only_security_group, client_role_problems
+from components.ingress import HTTPS_PORT, cidr_ingress_rule, client_only_security_group, client_role_problems
 from components.options import MAJOR_VERSION_PARTS, DatabaseEngine, DatabaseOptions, Problem, require_valid
 
 LAMBDA_ROLE = "lambda"
@@ -151,6 +151,15 @@ class PrivateDatabase(pulumi.ComponentResource):
         self.security_group = client_only_security_group(
             name, vpc_id=args.vpc_id, port=options.port, clients=clients, service=service, parent=self
         )
+        for index, cidr in enumerate(options.admin_cidrs):
+            cidr_ingress_rule(
+                f"{name}-ingress-admin-{index}",
+                security_group_id=self.security_group.id,
+                cidr=cidr,
+                port=options.port,
+                description=f"{service} from administrators over the VPN",
+                parent=self,
+            )
 
         self.subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnet-group",

@@ -61,7 +61,7 @@ def client_only_security_group(
         f"{name}-security-group",
         vpc_id=vpc_id,
         # Fixed text: a changed description replaces the group, so it must not list the clients.
-        description=f"{service}: TCP {port} from its client security groups only",
+        description=f"{service}: TCP {port} from its clients only",
         opts=pulumi.ResourceOptions(parent=parent),
     )
     # One rule per role, each its own resource named `{name}-ingress-{role}`.
@@ -77,3 +77,26 @@ def client_only_security_group(
             opts=pulumi.ResourceOptions(parent=parent),
         )
     return security_group
+
+
+def cidr_ingress_rule(
+    name: str,
+    *,
+    security_group_id: pulumi.Input[str],
+    cidr: str,
+    port: int,
+    description: str,
+    parent: pulumi.Resource,
+) -> aws.vpc.SecurityGroupIngressRule:
+    """One TCP `port` rule admitting the IPv4 or IPv6 network `cidr`."""
+    family = {"cidr_ipv6": cidr} if ":" in cidr else {"cidr_ipv4": cidr}
+    return aws.vpc.SecurityGroupIngressRule(
+        name,
+        security_group_id=security_group_id,
+        ip_protocol="tcp",
+        from_port=port,
+        to_port=port,
+        description=description,
+        **family,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

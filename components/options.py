@@ -458,6 +458,8 @@ class DatabaseOptions:
     final_snapshot: snapshot the database when it is deleted; on by default, off for throwaway stacks.
     backup_retention_days: automated backups kept 1..35 days (7 by default).
     proxy: RDS Proxy in front, so many concurrent Lambdas share a few connections.
+    admin_cidrs: corporate networks admitted on the engine port over the VPN (hybrid and internal), for
+        administrators where there is no bastion to tunnel through; none by default.
     """
 
     engine: DatabaseEngine = DatabaseEngine.POSTGRES
@@ -471,6 +473,7 @@ class DatabaseOptions:
     final_snapshot: bool = True
     backup_retention_days: int = 7
     proxy: bool = False
+    admin_cidrs: tuple[str, ...] = ()
 
     @property
     def port(self) -> int:
@@ -510,6 +513,16 @@ class DatabaseOptions:
                     f"a {self.engine.value} version such as {example}, or empty for the pinned major",
                 )
             )
+        problems += _network_problems("admin_cidrs", self.admin_cidrs, "IPv4")
+        for index, value in enumerate(self.admin_cidrs):
+            if value.endswith("/0"):
+                problems.append(
+                    Problem(
+                        f"admin_cidrs[{index}]",
+                        value,
+                        "would open the database to every network; list the administrators' networks",
+                    )
+                )
         if not self.instance_class.startswith("db."):
             problems.append(
                 Problem("instance_class", self.instance_class, "an RDS instance class, such as db.t4g.micro")
@@ -610,6 +623,8 @@ class ServiceAccessOptions:
                         "an Internet-accessible subnet is a public database; use the public-private pattern",
                     )
                 )
+        if self.database is not None and self.database.admin_cidrs:
+            problems += self._admin_cidr_problems(network)
         reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
         if (
             self.database is not None
@@ -625,6 +640,42 @@ class ServiceAccessOptions:
                 )
             )
         return problems
+
+    def _admin_cidr_problems(self, network: NetworkOptions) -> list[Problem]:
+        """Admin networks must be reached over the VPN: not the VPC, and inside the routed corporate ones."""
+        assert self.database is not None
+        if network.vpn is None:
+            return [
+                Problem(
+                    "database.admin_cidrs",
+                    list(self.database.admin_cidrs),
+                    f"the {network.pattern.value} pattern has no VPN to reach the database from; "
+                    "administrators tunnel through the bastion instead (database_tunnel_command)",
+                )
+            ]
+        vpc = ipaddress.ip_network(network.plan.vpc_cidr)
+        routed = [ipaddress.ip_network(c) for c in network.vpn.on_premises_cidrs if _is_network(c)]
+        problems = []
+        for index, value in enumerate(self.database.admin_cidrs):
+            if not _is_network(value):
+                continue  # reported by DatabaseOptions
+            admins = ipaddress.ip_network(value)
+            if admins.overlaps(vpc):
+                reason = f"overlaps the VPC {vpc}; list the administrators' corporate network"
+            elif network.vpn.static_routing and not any(admins.subnet_of(r) for r in routed):
+                reason = "is not routed over the VPN; list a network inside vpnOnPremisesCidrs"
+            else:
+                continue
+            problems.append(Problem(f"database.admin_cidrs[{index}]", value, reason))
+        return problems
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=True)
+    except ValueError:
+        return False
+    return True
 
 
 class InvalidOptionsError(ValueError):

@@ -106,22 +106,27 @@ class ServiceAccess(pulumi.ComponentResource):
                 )
             )
 
-        app_access = access(database.host)
         outputs: dict[str, pulumi.Input[object]] = {
             "database_host": database.host,
             "database_port": database.port,
             "database_secret_arn": database.secret_arn,
-            "zappa_environment": app_access.apply(app_environment),
-            "database_client_command": app_access.apply(client_command),
+            "zappa_environment": access(database.host).apply(app_environment),
         }
+        # Administrators reach the instance itself (the proxy admits the Lambda only): through the bastion,
+        # or straight over the VPN from the admitted corporate networks. Without either there is no way in.
+        admin_access = access(database.instance.address)
         bastion = args.network.bastion
         bastion_options = args.network.options.bastion
         if bastion is not None and bastion_options is not None:
             host = pulumi.Output.all(bastion.instance.id, bastion.instance.public_ip).apply(
                 lambda values: BastionHost(values[0], bastion_options.access, values[1] or "")
             )
-            # Tunnels go to the instance itself: the proxy admits the Lambda only.
-            outputs["database_tunnel_command"] = pulumi.Output.all(
-                access(database.instance.address), host
-            ).apply(lambda values: tunnel_command(*values))
+            outputs["database_tunnel_command"] = pulumi.Output.all(admin_access, host).apply(
+                lambda values: tunnel_command(*values)
+            )
+            outputs["database_client_command"] = admin_access.apply(client_command)
+        elif options.admin_cidrs:
+            outputs["database_client_command"] = admin_access.apply(
+                lambda database_access: client_command(database_access, through_tunnel=False)
+            )
         return outputs

@@ -157,6 +157,12 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
     ConfigKey("databaseFinalSnapshot", "boolean", True, "Snapshot the database when it is deleted."),
     ConfigKey("databaseBackupRetentionDays", "integer", 7, "Days of automated backups (1 to 35)."),
     ConfigKey(
+        "databaseAdminCidrs",
+        "array",
+        [],
+        "Corporate networks admitted on the database port over the VPN (hybrid, internal), for admins.",
+    ),
+    ConfigKey(
         "databaseProxy",
         "boolean",
         False,
@@ -263,6 +269,7 @@ _FIELD_KEYS = {
     "flow_logs.retention_days": "flowLogRetentionDays",
     "database.engine": "database",
     "database.engine_version": "databaseEngineVersion",
+    "database.admin_cidrs": "databaseAdminCidrs",
     "database.storage_gb": "databaseStorageGb",
     "database.max_storage_gb": "databaseMaxStorageGb",
     "database.backup_retention_days": "databaseBackupRetentionDays",
@@ -472,4 +479,5 @@ def _database(read: _Reader, pattern: Pattern) -> DatabaseOptions | None:
         final_snapshot=read.get("databaseFinalSnapshot"),
         backup_retention_days=read.get("databaseBackupRetentionDays"),
         proxy=read.get("databaseProxy"),
+        admin_cidrs=read.get("databaseAdminCidrs"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -40,14 +41,16 @@ def group_named(run: StackRun, suffix: str) -> ResourceRecord:
 
 
 def ingress_sources(run: StackRun, group: ResourceRecord) -> dict[str, tuple[int, int]]:
-    """Source group name -> (from port, to port) of every rule on `group`; fails on any CIDR source."""
+    """Source (a group's name, or a CIDR) -> (from port, to port) of every rule on `group`."""
     sources = {}
     for rule in run.of_type(INGRESS_RULE):
         if referenced(run, rule, "securityGroupId") != [group]:
             continue
-        assert "cidrIpv4" not in rule.properties and "cidrIpv6" not in rule.properties, rule.urn
-        (source,) = referenced(run, rule, "referencedSecurityGroupId")
-        sources[source.name] = (int(rule.properties["fromPort"]), int(rule.properties["toPort"]))
+        cidr = rule.properties.get("cidrIpv4") or rule.properties.get("cidrIpv6")
+        source = (
+            cidr or the_one(referenced(run, rule, "referencedSecurityGroupId"), f"source of {rule.urn}").name
+        )
+        sources[source] = (int(rule.properties["fromPort"]), int(rule.properties["toPort"]))
     return sources
 
 
@@ -90,7 +93,7 @@ def test_database_sits_in_data_subnets_of_at_least_two_azs(stack_run, stack):
 
 
 @pytest.mark.parametrize("stack", DATABASE_STACKS)
-def test_database_admits_only_the_lambda_bastion_and_proxy(stack_run, stack):
+def test_database_admits_only_the_lambda_bastion_proxy_and_admin_networks(stack_run, stack):
     run = stack_run(stack)
     (group,) = referenced(run, database_of(run), "vpcSecurityGroupIds")
     lambda_group = group_named(run, "-lambda-sg")
@@ -100,7 +103,16 @@ def test_database_admits_only_the_lambda_bastion_and_proxy(stack_run, stack):
     bastions = [r for r in run.of_type(SECURITY_GROUP) if r.name.endswith("-bastion-sg")]
     for bastion in bastions:
         expected[bastion.name] = (5432, 5432)
+    for admin_network in json.loads(run.config.get("zappa-vpc:databaseAdminCidrs", "[]")):
+        expected[admin_network] = (5432, 5432)
     assert ingress_sources(run, group) == expected, group.urn
+
+
+def test_internal_admins_connect_straight_over_the_vpn(stack_run):
+    run = stack_run("internal", preview=False)
+    command = run.outputs["database_client_command"]
+    assert "host=internal-access-db-instance." in command and "port=5432" in command, command
+    assert "database_tunnel_command" not in run.outputs
 
 
 def test_prod_proxy_is_reached_from_the_lambda_only(stack_run):

@@ -73,6 +73,28 @@ BAD_SETTINGS = [
     ),
     ({"azCount": "two"}, "zappa-vpc:azCount = two: expected a whole number"),
     (
+        {"databaseAdminCidrs": ["10.20.30.0/24"]},
+        'zappa-vpc:databaseAdminCidrs = ["10.20.30.0/24"]: the public-private pattern has no VPN',
+    ),
+    (
+        {
+            "pattern": "hybrid",
+            "vpnCustomerGatewayIp": "203.0.113.10",
+            "vpnOnPremisesCidrs": ["172.16.0.0/12"],
+            "databaseAdminCidrs": ["192.168.1.0/24"],
+        },
+        "zappa-vpc:databaseAdminCidrs[0] = 192.168.1.0/24: is not routed over the VPN",
+    ),
+    (
+        {
+            "pattern": "hybrid",
+            "vpnCustomerGatewayIp": "203.0.113.10",
+            "vpnOnPremisesCidrs": ["172.16.0.0/12"],
+            "databaseAdminCidrs": ["0.0.0.0/0"],
+        },
+        "zappa-vpc:databaseAdminCidrs[0] = 0.0.0.0/0: would open the database to every network",
+    ),
+    (
         {"database": "mysql", "databaseEngineVersion": "8"},
         "zappa-vpc:databaseEngineVersion = 8: a mysql version such as 8.0 or 8.0.39",
     ),
