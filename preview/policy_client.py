@@ -241,7 +241,13 @@ class PolicyPackClient:
         try:
             port = self._read_port(self._process)
             self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
-            grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+            try:
+                grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+            except grpc.FutureTimeoutError:
+                raise PolicyPackError(
+                    f"the policy pack in {self.pack_dir} printed port {port} but did not answer there within "
+                    f"{self.startup_timeout:.0f} s{self._stderr_tail()}"
+                ) from None
         except BaseException:
             self.close()
             raise

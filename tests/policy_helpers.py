@@ -17,11 +17,13 @@ from typing import Any
 from google.protobuf import json_format
 
 from policies.network_guard import aws_types as aws
+from policies.network_guard.catalog import RULES
 from policies.network_guard.graph import Node, StackIndex
 from policies.network_guard.rules import Finding, Rule
 from preview.model import UNKNOWN, ResourceRecord
 from preview.policy_client import analyze_request, stack_request
 
+RULES_BY_NAME = {rule.name: rule for rule in RULES}
 EIP = "aws:ec2/eip:Eip"
 _ID_PREFIXES = {
     aws.VPC: "vpc",
@@ -133,8 +135,15 @@ class StackBuilder:
 
     def records(self, mode: IdMode) -> list[ResourceRecord]:
         root = f"urn:pulumi:{self.stack}::{self.project}::pulumi:pulumi:Stack::{self.project}-{self.stack}"
-        records = [ResourceRecord(urn=root, type="pulumi:pulumi:Stack", name=f"{self.project}-{self.stack}",
-                                  custom=False, properties={})]
+        records = [
+            ResourceRecord(
+                urn=root,
+                type="pulumi:pulumi:Stack",
+                name=f"{self.project}-{self.stack}",
+                custom=False,
+                properties={},
+            )
+        ]
         for resource in self._resources.values():
             dependencies: dict[str, tuple[str, ...]] = {}
             properties = {}
@@ -194,67 +203,151 @@ def stack_nodes(records: Iterable[ResourceRecord]) -> list[Node]:
 def resource_node(record: ResourceRecord) -> Node:
     """One resource as Analyze shows it to the pack."""
     request = analyze_request(record)
-    return Node(urn=request.urn, type=request.type, name=request.name,
-                props=json_format.MessageToDict(request.properties))
+    return Node(
+        urn=request.urn,
+        type=request.type,
+        name=request.name,
+        props=json_format.MessageToDict(request.properties),
+    )
 
 
-def run_stack_rule(rule: Rule, builder: StackBuilder, mode: IdMode, config: dict[str, Any] | None = None
-                   ) -> list[Finding]:
+def run_stack_rule(
+    rule: Rule, builder: StackBuilder, mode: IdMode, config: dict[str, Any] | None = None
+) -> list[Finding]:
     return rule.run_stack(StackIndex(stack_nodes(builder.records(mode))), config)
 
 
-def run_resource_rule(rule: Rule, builder: StackBuilder, mode: IdMode, config: dict[str, Any] | None = None
-                      ) -> list[Finding]:
-    return [finding for record in builder.records(mode)
-            for finding in rule.run_resource(resource_node(record), config)]
+def run_resource_rule(
+    rule: Rule, builder: StackBuilder, mode: IdMode, config: dict[str, Any] | None = None
+) -> list[Finding]:
+    return [
+        finding
+        for record in builder.records(mode)
+        for finding in rule.run_resource(resource_node(record), config)
+    ]
+
+
+def findings(
+    rule_name: str, builder: StackBuilder, mode: IdMode, config: dict[str, Any] | None = None
+) -> list[tuple[str, str]]:
+    """(urn, message) of what the named rule reports on the stack, run the way its kind runs."""
+    rule = RULES_BY_NAME[rule_name]
+    run = run_stack_rule if rule.check_stack else run_resource_rule
+    return [(finding.urn, finding.message) for finding in run(rule, builder, mode, config)]
 
 
 # --- a network that every rule accepts -----------------------------------------------------------
 
 
-def secure_network(builder: StackBuilder, prefix: str = "app",
-                   zones: tuple[str, ...] = ("us-east-1a", "us-east-1b")) -> None:
+def secure_network(
+    builder: StackBuilder, prefix: str = "app", zones: tuple[str, ...] = ("us-east-1a", "us-east-1b")
+) -> None:
     """A VPC with public subnets (IGW), private subnets (one NAT per AZ), a closed default security
     group, a flow log, an encrypted Multi-AZ database reachable only from the Lambda's group, and the
     Lambda in the private subnets of every AZ."""
     b = builder
-    vpc = b.add(aws.VPC, f"{prefix}-vpc", cidrBlock="10.0.0.0/16", enableDnsHostnames=True, enableDnsSupport=True)
+    vpc = b.add(
+        aws.VPC, f"{prefix}-vpc", cidrBlock="10.0.0.0/16", enableDnsHostnames=True, enableDnsSupport=True
+    )
     b.add(aws.DEFAULT_SECURITY_GROUP, f"{prefix}-default-sg", vpcId=vpc)
-    b.add(aws.FLOW_LOG, f"{prefix}-flow-log", vpcId=vpc, trafficType="ALL", logDestinationType="s3",
-          logDestination="arn:aws:s3:::flow-logs")
+    b.add(
+        aws.FLOW_LOG,
+        f"{prefix}-flow-log",
+        vpcId=vpc,
+        trafficType="ALL",
+        logDestinationType="s3",
+        logDestination="arn:aws:s3:::flow-logs",
+    )
     igw = b.add(aws.INTERNET_GATEWAY, f"{prefix}-igw", vpcId=vpc)
     public_table = b.add(aws.ROUTE_TABLE, f"{prefix}-public-rt", vpcId=vpc)
-    b.add(aws.ROUTE, f"{prefix}-public-default", routeTableId=public_table, destinationCidrBlock="0.0.0.0/0",
-          gatewayId=igw)
+    b.add(
+        aws.ROUTE,
+        f"{prefix}-public-default",
+        routeTableId=public_table,
+        destinationCidrBlock="0.0.0.0/0",
+        gatewayId=igw,
+    )
     private_subnets = []
     for index, zone in enumerate(zones):
         letter = zone[-1]
-        public = b.add(aws.SUBNET, f"{prefix}-public-{letter}", vpcId=vpc, cidrBlock=f"10.0.{index}.0/24",
-                       availabilityZone=zone, mapPublicIpOnLaunch=True)
-        b.add(aws.ROUTE_TABLE_ASSOCIATION, f"{prefix}-public-{letter}-rta", subnetId=public,
-              routeTableId=public_table)
+        public = b.add(
+            aws.SUBNET,
+            f"{prefix}-public-{letter}",
+            vpcId=vpc,
+            cidrBlock=f"10.0.{index}.0/24",
+            availabilityZone=zone,
+            mapPublicIpOnLaunch=True,
+        )
+        b.add(
+            aws.ROUTE_TABLE_ASSOCIATION,
+            f"{prefix}-public-{letter}-rta",
+            subnetId=public,
+            routeTableId=public_table,
+        )
         address = b.add(EIP, f"{prefix}-nat-{letter}-eip", domain="vpc")
         nat = b.add(aws.NAT_GATEWAY, f"{prefix}-nat-{letter}", subnetId=public, allocationId=address)
-        private = b.add(aws.SUBNET, f"{prefix}-private-{letter}", vpcId=vpc, cidrBlock=f"10.0.{10 + index}.0/24",
-                        availabilityZone=zone)
+        private = b.add(
+            aws.SUBNET,
+            f"{prefix}-private-{letter}",
+            vpcId=vpc,
+            cidrBlock=f"10.0.{10 + index}.0/24",
+            availabilityZone=zone,
+        )
         table = b.add(aws.ROUTE_TABLE, f"{prefix}-private-{letter}-rt", vpcId=vpc)
-        b.add(aws.ROUTE, f"{prefix}-private-{letter}-default", routeTableId=table, destinationCidrBlock="0.0.0.0/0",
-              natGatewayId=nat)
-        b.add(aws.ROUTE_TABLE_ASSOCIATION, f"{prefix}-private-{letter}-rta", subnetId=private, routeTableId=table)
+        b.add(
+            aws.ROUTE,
+            f"{prefix}-private-{letter}-default",
+            routeTableId=table,
+            destinationCidrBlock="0.0.0.0/0",
+            natGatewayId=nat,
+        )
+        b.add(
+            aws.ROUTE_TABLE_ASSOCIATION,
+            f"{prefix}-private-{letter}-rta",
+            subnetId=private,
+            routeTableId=table,
+        )
         private_subnets.append(private)
-    lambda_group = b.add(aws.SECURITY_GROUP, f"{prefix}-lambda-sg", vpcId=vpc, description="Lambda",
-                         egress=[{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}])
+    lambda_group = b.add(
+        aws.SECURITY_GROUP,
+        f"{prefix}-lambda-sg",
+        vpcId=vpc,
+        description="Lambda",
+        egress=[{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}],
+    )
     database_group = b.add(aws.SECURITY_GROUP, f"{prefix}-db-sg", vpcId=vpc, description="Database")
-    b.add(aws.SECURITY_GROUP_INGRESS_RULE, f"{prefix}-db-from-lambda", securityGroupId=database_group,
-          referencedSecurityGroupId=lambda_group, ipProtocol="tcp", fromPort=5432, toPort=5432)
+    b.add(
+        aws.SECURITY_GROUP_INGRESS_RULE,
+        f"{prefix}-db-from-lambda",
+        securityGroupId=database_group,
+        referencedSecurityGroupId=lambda_group,
+        ipProtocol="tcp",
+        fromPort=5432,
+        toPort=5432,
+    )
     subnet_group = b.add(aws.DB_SUBNET_GROUP, f"{prefix}-db-subnets", subnetIds=list(private_subnets))
-    b.add(aws.RDS_INSTANCE, f"{prefix}-db", engine="postgres", instanceClass="db.t4g.micro", allocatedStorage=20,
-          dbSubnetGroupName=subnet_group.attr("name"), vpcSecurityGroupIds=[database_group],
-          storageEncrypted=True, multiAz=True, publiclyAccessible=False, manageMasterUserPassword=True,
-          username="app")
-    b.add(aws.LAMBDA_FUNCTION, f"{prefix}-api", role="arn:aws:iam::123456789012:role/api", runtime="python3.12",
-          handler="handler.lambda_handler",
-          vpcConfig={"subnetIds": list(private_subnets), "securityGroupIds": [lambda_group]})
+    b.add(
+        aws.RDS_INSTANCE,
+        f"{prefix}-db",
+        engine="postgres",
+        instanceClass="db.t4g.micro",
+        allocatedStorage=20,
+        dbSubnetGroupName=subnet_group.attr("name"),
+        vpcSecurityGroupIds=[database_group],
+        storageEncrypted=True,
+        multiAz=True,
+        publiclyAccessible=False,
+        manageMasterUserPassword=True,
+        username="app",
+    )
+    b.add(
+        aws.LAMBDA_FUNCTION,
+        f"{prefix}-api",
+        role="arn:aws:iam::123456789012:role/api",
+        runtime="python3.12",
+        handler="handler.lambda_handler",
+        vpcConfig={"subnetIds": list(private_subnets), "securityGroupIds": [lambda_group]},
+    )
 
 
 def secure_stack(zones: tuple[str, ...] = ("us-east-1a", "us-east-1b")) -> StackBuilder:

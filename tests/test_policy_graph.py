@@ -37,30 +37,49 @@ def _node(name: str, resource_type: str = aws.SUBNET, **props: object) -> Node:
 def test_refs_match_known_ids_and_report_the_rest_as_unmanaged() -> None:
     first = _node("a", id="subnet-1")
     group = _node("g", aws.DB_SUBNET_GROUP, subnetIds=["subnet-1", "subnet-external"])
-    refs = StackIndex([first, group]).refs(group, "subnetIds", group.props["subnetIds"], frozenset({aws.SUBNET}))
+    refs = StackIndex([first, group]).refs(
+        group, "subnetIds", group.props["subnetIds"], frozenset({aws.SUBNET})
+    )
     assert (refs.nodes, refs.unmanaged, refs.unresolved) == ((first,), ("subnet-external",), 0)
 
 
 def test_refs_follow_property_dependencies_for_unknown_values() -> None:
     first, second = _node("a"), _node("b")
-    group = Node("urn:g", aws.DB_SUBNET_GROUP, "g", {"subnetIds": [UNKNOWN, UNKNOWN]},
-                 property_dependencies={"subnetIds": ("urn:a", "urn:b")})
-    refs = StackIndex([first, second, group]).refs(group, "subnetIds", [UNKNOWN, UNKNOWN], frozenset({aws.SUBNET}))
+    group = Node(
+        "urn:g",
+        aws.DB_SUBNET_GROUP,
+        "g",
+        {"subnetIds": [UNKNOWN, UNKNOWN]},
+        property_dependencies={"subnetIds": ("urn:a", "urn:b")},
+    )
+    refs = StackIndex([first, second, group]).refs(
+        group, "subnetIds", [UNKNOWN, UNKNOWN], frozenset({aws.SUBNET})
+    )
     assert (refs.nodes, refs.certain, refs.count) == ((first, second), True, 2)
 
 
 def test_refs_take_a_wholly_unknown_list_as_its_dependencies() -> None:
     first, second = _node("a"), _node("b")
-    group = Node("urn:g", aws.DB_SUBNET_GROUP, "g", {"subnetIds": UNKNOWN},
-                 property_dependencies={"subnetIds": ("urn:a", "urn:b")})
+    group = Node(
+        "urn:g",
+        aws.DB_SUBNET_GROUP,
+        "g",
+        {"subnetIds": UNKNOWN},
+        property_dependencies={"subnetIds": ("urn:a", "urn:b")},
+    )
     refs = StackIndex([first, second, group]).refs(group, "subnetIds", UNKNOWN, frozenset({aws.SUBNET}))
     assert (refs.nodes, refs.certain) == ((first, second), True)
 
 
 def test_refs_say_which_candidates_are_ambiguous() -> None:
     first, second = _node("a"), _node("b")
-    group = Node("urn:g", aws.DB_SUBNET_GROUP, "g", {"subnetIds": [UNKNOWN]},
-                 property_dependencies={"subnetIds": ("urn:a", "urn:b")})
+    group = Node(
+        "urn:g",
+        aws.DB_SUBNET_GROUP,
+        "g",
+        {"subnetIds": [UNKNOWN]},
+        property_dependencies={"subnetIds": ("urn:a", "urn:b")},
+    )
     refs = StackIndex([first, second, group]).refs(group, "subnetIds", [UNKNOWN], frozenset({aws.SUBNET}))
     assert (refs.nodes, refs.maybe, refs.maybe_count, refs.certain) == ((), (first, second), 1, False)
 
@@ -83,7 +102,9 @@ def test_refs_fall_back_on_dependencies_when_a_record_has_no_property_dependenci
 @pytest.mark.parametrize("mode", MODES)
 def test_secure_network_has_public_and_private_subnets(mode: IdMode) -> None:
     builder = secure_stack()
-    verdicts = {name: public(builder, mode, name) for name in ("app-public-a", "app-private-a", "app-private-b")}
+    verdicts = {
+        name: public(builder, mode, name) for name in ("app-public-a", "app-private-a", "app-private-b")
+    }
     assert verdicts == {"app-public-a": Truth.YES, "app-private-a": Truth.NO, "app-private-b": Truth.NO}
 
 
@@ -92,8 +113,13 @@ def test_unassociated_subnet_uses_the_main_table_aws_created(mode: IdMode) -> No
     builder = secure_stack()
     builder.remove("app-private-a-rta")
     assert public(builder, mode, "app-private-a") is Truth.NO
-    builder.add(aws.ROUTE, "main-to-igw", routeTableId=Ref("app-vpc").attr("mainRouteTableId"),
-                destinationCidrBlock="0.0.0.0/0", gatewayId=Ref("app-igw"))
+    builder.add(
+        aws.ROUTE,
+        "main-to-igw",
+        routeTableId=Ref("app-vpc").attr("mainRouteTableId"),
+        destinationCidrBlock="0.0.0.0/0",
+        gatewayId=Ref("app-igw"),
+    )
     assert public(builder, mode, "app-private-a") is Truth.YES
 
 
@@ -101,20 +127,28 @@ def test_unassociated_subnet_uses_the_main_table_aws_created(mode: IdMode) -> No
 def test_main_route_table_association_replaces_the_main_table(mode: IdMode) -> None:
     builder = secure_stack()
     builder.remove("app-private-a-rta")
-    builder.add(aws.MAIN_ROUTE_TABLE_ASSOCIATION, "main", vpcId=Ref("app-vpc"), routeTableId=Ref("app-public-rt"))
+    builder.add(
+        aws.MAIN_ROUTE_TABLE_ASSOCIATION, "main", vpcId=Ref("app-vpc"), routeTableId=Ref("app-public-rt")
+    )
     index = index_of(builder, mode)
     answer = index.subnet_public(subnet(index, builder, "app-private-a"))
     assert answer.truth is Truth.YES
-    assert answer.because == ("with no route table association it uses the main route table of VPC 'app-vpc'; "
-                              "route table 'app-public-rt' routes to internet gateway 'app-igw'")
+    assert answer.because == (
+        "with no route table association it uses the main route table of VPC 'app-vpc'; "
+        "route table 'app-public-rt' routes to internet gateway 'app-igw'"
+    )
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_default_route_table_inline_route_to_igw_makes_unassociated_subnets_public(mode: IdMode) -> None:
     builder = secure_stack()
     builder.remove("app-private-a-rta")
-    builder.add(aws.DEFAULT_ROUTE_TABLE, "default-rt", defaultRouteTableId=Ref("app-vpc").attr("defaultRouteTableId"),
-                routes=[])
+    builder.add(
+        aws.DEFAULT_ROUTE_TABLE,
+        "default-rt",
+        defaultRouteTableId=Ref("app-vpc").attr("defaultRouteTableId"),
+        routes=[],
+    )
     assert public(builder, mode, "app-private-a") is Truth.NO
     builder.set("default-rt", routes=[{"cidrBlock": "0.0.0.0/0", "gatewayId": Ref("app-igw")}])
     assert public(builder, mode, "app-private-a") is Truth.YES
@@ -139,20 +173,34 @@ def test_inline_route_to_igw_makes_a_subnet_public(mode: IdMode) -> None:
         (aws.NAT_GATEWAY, "natGatewayId"),
     ],
 )
-def test_routes_to_other_gateways_keep_a_subnet_private(mode: IdMode, gateway_type: str, target_key: str) -> None:
+def test_routes_to_other_gateways_keep_a_subnet_private(
+    mode: IdMode, gateway_type: str, target_key: str
+) -> None:
     builder = secure_stack()
     builder.add(gateway_type, "other-gateway", vpcId=Ref("app-vpc"))
-    builder.add(aws.ROUTE, "to-other", routeTableId=Ref("app-private-a-rt"), destinationCidrBlock="192.168.0.0/16",
-                **{target_key: Ref("other-gateway")})
+    builder.add(
+        aws.ROUTE,
+        "to-other",
+        routeTableId=Ref("app-private-a-rt"),
+        destinationCidrBlock="192.168.0.0/16",
+        **{target_key: Ref("other-gateway")},
+    )
     assert public(builder, mode, "app-private-a") is Truth.NO
 
 
-@pytest.mark.parametrize(("gateway", "expected"), [("igw-0abc", Truth.YES), ("vgw-0abc", Truth.NO),
-                                                   ("local", Truth.NO), ("gw-unknown", Truth.UNKNOWN)])
+@pytest.mark.parametrize(
+    ("gateway", "expected"),
+    [("igw-0abc", Truth.YES), ("vgw-0abc", Truth.NO), ("local", Truth.NO), ("gw-unknown", Truth.UNKNOWN)],
+)
 def test_gateway_ids_outside_the_stack_are_judged_by_prefix(gateway: str, expected: Truth) -> None:
     builder = secure_stack()
-    builder.add(aws.ROUTE, "external", routeTableId=Ref("app-private-a-rt"), destinationCidrBlock="0.0.0.0/0",
-                gatewayId=gateway)
+    builder.add(
+        aws.ROUTE,
+        "external",
+        routeTableId=Ref("app-private-a-rt"),
+        destinationCidrBlock="0.0.0.0/0",
+        gatewayId=gateway,
+    )
     assert public(builder, IdMode.UNKNOWN, "app-private-a") is expected
 
 
@@ -162,7 +210,9 @@ def test_subnet_whose_route_table_is_outside_the_stack_is_unknown() -> None:
     index = index_of(builder, IdMode.UNKNOWN)
     answer = index.subnet_public(subnet(index, builder, "app-private-a"))
     assert (answer.truth, answer.outside_stack) == (Truth.UNKNOWN, True)
-    assert answer.because == "route table rtb-shared is not managed by this stack, so its routes cannot be seen"
+    assert (
+        answer.because == "route table rtb-shared is not managed by this stack, so its routes cannot be seen"
+    )
 
 
 # --- zones, security groups ------------------------------------------------------------------------
@@ -172,13 +222,24 @@ def test_zone_of_reads_name_or_id_and_says_why_it_is_unknown() -> None:
     assert StackIndex.zone_of(_node("a", availabilityZone="eu-west-1a")).key == "availabilityZone=eu-west-1a"
     assert StackIndex.zone_of(_node("b", availabilityZoneId="euw1-az1")).key == "availabilityZoneId=euw1-az1"
     assert StackIndex.zone_of(_node("c", availabilityZone=UNKNOWN)).why_unknown == (
-        "the availabilityZone of subnet 'c' is only known after apply")
+        "the availabilityZone of subnet 'c' is only known after apply"
+    )
     assert StackIndex.zone_of(_node("d")).why_unknown == (
-        "subnet 'd' sets no availabilityZone, so AWS picks one when it creates it")
+        "subnet 'd' sets no availabilityZone, so AWS picks one when it creates it"
+    )
 
 
-@pytest.mark.parametrize(("cidr", "world"), [("0.0.0.0/0", True), ("::/0", True), ("0::0/0", True),
-                                             ("10.0.0.0/8", False), ("0.0.0.0/1", False), ("nonsense", False)])
+@pytest.mark.parametrize(
+    ("cidr", "world"),
+    [
+        ("0.0.0.0/0", True),
+        ("::/0", True),
+        ("0::0/0", True),
+        ("10.0.0.0/8", False),
+        ("0.0.0.0/1", False),
+        ("nonsense", False),
+    ],
+)
 def test_world_cidr_in_any_spelling(cidr: str, world: bool) -> None:
     assert is_world_cidr(cidr) is world
 
@@ -186,10 +247,20 @@ def test_world_cidr_in_any_spelling(cidr: str, world: bool) -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_ingress_reaches_a_group_inline_and_through_both_rule_resources(mode: IdMode) -> None:
     builder = secure_stack()
-    builder.set("app-db-sg", ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432,
-                                       "cidrBlocks": ["10.0.0.0/16"]}])
-    builder.add(aws.SECURITY_GROUP_RULE, "rule", type="ingress", securityGroupId=Ref("app-db-sg"), protocol="-1",
-                fromPort=0, toPort=0, ipv6CidrBlocks=["::/0"])
+    builder.set(
+        "app-db-sg",
+        ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.0.0.0/16"]}],
+    )
+    builder.add(
+        aws.SECURITY_GROUP_RULE,
+        "rule",
+        type="ingress",
+        securityGroupId=Ref("app-db-sg"),
+        protocol="-1",
+        fromPort=0,
+        toPort=0,
+        ipv6CidrBlocks=["::/0"],
+    )
     index = index_of(builder, mode)
     ingress = index.ingress_of(builder.urn("app-db-sg"))
     assert {(item.holder.name, item.protocol, item.ports, item.world.truth) for item in ingress} == {
@@ -201,10 +272,24 @@ def test_ingress_reaches_a_group_inline_and_through_both_rule_resources(mode: Id
 
 def test_unknown_cidr_from_the_vpc_is_internal_but_from_elsewhere_is_unknown() -> None:
     builder = secure_stack()
-    builder.add(aws.SECURITY_GROUP_INGRESS_RULE, "from-vpc", securityGroupId=Ref("app-db-sg"), ipProtocol="tcp",
-                fromPort=5432, toPort=5432, cidrIpv4=Ref("app-vpc").attr("id"))
-    builder.add(aws.SECURITY_GROUP_INGRESS_RULE, "from-eip", securityGroupId=Ref("app-db-sg"), ipProtocol="tcp",
-                fromPort=5432, toPort=5432, cidrIpv4=Ref("app-nat-a-eip"))
+    builder.add(
+        aws.SECURITY_GROUP_INGRESS_RULE,
+        "from-vpc",
+        securityGroupId=Ref("app-db-sg"),
+        ipProtocol="tcp",
+        fromPort=5432,
+        toPort=5432,
+        cidrIpv4=Ref("app-vpc").attr("id"),
+    )
+    builder.add(
+        aws.SECURITY_GROUP_INGRESS_RULE,
+        "from-eip",
+        securityGroupId=Ref("app-db-sg"),
+        ipProtocol="tcp",
+        fromPort=5432,
+        toPort=5432,
+        cidrIpv4=Ref("app-nat-a-eip"),
+    )
     index = index_of(builder, IdMode.UNKNOWN)
     verdicts = {item.holder.name: item.world.truth for item in index.ingress_of(builder.urn("app-db-sg"))}
     assert verdicts == {"app-db-from-lambda": Truth.NO, "from-vpc": Truth.NO, "from-eip": Truth.UNKNOWN}

@@ -16,8 +16,13 @@ from tests.policy_helpers import IdMode, run_stack_rule, secure_stack
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 RULE = {rule.name: rule for rule in RULES}
 MANDATORY = {
-    "rds-no-public-access", "db-subnet-group-private", "db-security-group-no-internet-ingress",
-    "db-storage-encrypted", "db-subnet-group-multi-az", "lambda-vpc-multi-az", "no-ssh-rdp-from-internet",
+    "rds-no-public-access",
+    "db-subnet-group-private",
+    "db-security-group-no-internet-ingress",
+    "db-storage-encrypted",
+    "db-subnet-group-multi-az",
+    "lambda-vpc-multi-az",
+    "no-ssh-rdp-from-internet",
 }
 
 
@@ -47,21 +52,31 @@ def test_whole_numbers_arrive_as_json_floats_and_are_accepted() -> None:
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        ({"minAvailabilityZones": 0},
-         "policy config of db-subnet-group-multi-az: minAvailabilityZones = 0: must be a whole number of at least 1 "
-         "(default 2)"),
-        ({"minSubnets": "two"},
-         "policy config of db-subnet-group-multi-az: minSubnets = 'two': must be a whole number of at least 1 "
-         "(default 2)"),
-        ({"trustUnmanaged": "yes"},
-         "policy config of db-subnet-group-multi-az: trustUnmanaged = 'yes': must be true or false (default false)"),
-        ({"minZones": 2},
-         "policy config of db-subnet-group-multi-az: unknown setting 'minZones'; the settings are: minSubnets, "
-         "minAvailabilityZones, trustUnmanaged"),
+        (
+            {"minAvailabilityZones": 0},
+            "policy config of db-subnet-group-multi-az: minAvailabilityZones = 0: must be a whole number "
+            "of at least 1 (default 2)",
+        ),
+        (
+            {"minSubnets": "two"},
+            "policy config of db-subnet-group-multi-az: minSubnets = 'two': must be a whole number of at "
+            "least 1 (default 2)",
+        ),
+        (
+            {"trustUnmanaged": "yes"},
+            "policy config of db-subnet-group-multi-az: trustUnmanaged = 'yes': must be true or false "
+            "(default false)",
+        ),
+        (
+            {"minZones": 2},
+            "policy config of db-subnet-group-multi-az: unknown setting 'minZones'; the settings are: "
+            "minSubnets, minAvailabilityZones, trustUnmanaged",
+        ),
     ],
 )
 def test_a_bad_setting_is_reported_on_the_stack_with_the_setting_the_value_and_the_fix(
-        config: dict[str, object], message: str) -> None:
+    config: dict[str, object], message: str
+) -> None:
     findings = run_stack_rule(RULE["db-subnet-group-multi-az"], secure_stack(), IdMode.UNKNOWN, config)
     assert [(finding.urn, finding.message) for finding in findings] == [("", message)]
 

@@ -7,7 +7,9 @@ from pulumi_policy import PolicyPack, ResourceValidationPolicy, StackValidationP
 PolicyPack(
     name="no-rules",
     policies=[
-        ResourceValidationPolicy(name="no-resource-rule", description="Checks nothing.", validate=lambda *_: None),
+        ResourceValidationPolicy(
+            name="no-resource-rule", description="Checks nothing.", validate=lambda *_: None
+        ),
         StackValidationPolicy(name="no-stack-rule", description="Checks nothing.", validate=lambda *_: None),
     ],
 )

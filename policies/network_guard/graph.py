@@ -472,11 +472,9 @@ class StackIndex:
         keys = [
             key for vpc in vpcs.nodes for key in self._main_tables.get(vpc.urn, [self._vpc_table_key(vpc)])
         ]
-        via = (
-            f"with no route table association it uses the main route table of {vpcs.nodes[0].label}; "
-            if (vpcs.nodes)
-            else ""
-        )
+        via = ""
+        if vpcs.nodes:
+            via = f"with no route table association it uses the main route table of {vpcs.nodes[0].label}; "
         return keys, via, vpcs
 
     def _subnet_public(self, subnet: Node) -> Answer:

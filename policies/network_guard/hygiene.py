@@ -173,7 +173,6 @@ RULES = (
         remediation="Adopt the default security group with aws.ec2.DefaultSecurityGroup and no ingress or "
         "egress; attach no rule resources to it.",
         check_stack=check_default_security_groups,
-        settings=(TRUST_UNMANAGED,),
         checkov="CKV2_AWS_12",
         aws_config="vpc-default-security-group-closed",
     ),

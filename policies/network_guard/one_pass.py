@@ -1,11 +1,14 @@
-"""Convert the stack once per AnalyzeStack, not once per stack policy.
+"""Convert the stack once per AnalyzeStack, not once per stack policy, and only as far as it is read.
 
 pulumi-policy 1.x (`_PolicyAnalyzerServicer.AnalyzeStack`) rebuilds every PolicyResource (Struct to
-dict, deserialization, unknown-checking proxies, options, provider) inside its loop over policies:
-about 0.3 s per stack policy at 10k resources, so a pack of nine graph rules would spend nine times
-what a one-rule pack spends. This subclass runs the same steps in the same order with the SDK's own
-helpers, but converts the resources once and hands the same list to every stack policy (which also
-lets the rules share one graph index). Responses are identical; the tests compare the two.
+dict, deserialization, unknown-checking proxies, options, provider, links to parent and dependencies)
+inside its loop over policies: about 0.3 s per stack policy at 10k resources, so a pack of nine graph
+rules would spend nine times what a one-rule pack spends. This subclass hands the same resources to
+every stack policy (which also lets the rules share one graph index), and builds each attribute of a
+resource with the SDK's own helpers the first time a policy reads it: the network rules read only the
+plain properties and dependency URNs of the types they know, so the rest of the stack is never
+converted. The cyclic garbage collector is paused for the request, whose objects form no cycles.
+Responses are identical to the SDK's; the tests compare every attribute of every resource.
 
 `install()` makes `PolicyPack` use it. If the SDK's private layout changes, the subclass steps aside
 and the SDK's own AnalyzeStack runs: slower, never wrong.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from collections.abc import Callable
 from inspect import isawaitable
 from typing import Any
 
@@ -27,13 +31,72 @@ from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 _SdkServicer = sdk._PolicyAnalyzerServicer
 _PRIVATE = "_PolicyAnalyzerServicer__"  # name-mangled attributes of the SDK servicer
+_NOT_BUILT = object()
+
+
+def _built_on_first_read(name: str, build: Callable[[LazyPolicyResource], Any]) -> Any:
+    """An attribute that `build` computes when first read; a value assigned to it is kept as is."""
+    slot = f"_{name}"
+
+    def read(resource: LazyPolicyResource) -> Any:
+        value = getattr(resource, slot)
+        if value is _NOT_BUILT:
+            value = build(resource)
+            setattr(resource, slot, value)
+        return value
+
+    def write(resource: LazyPolicyResource, value: Any) -> None:
+        setattr(resource, slot, value)
+
+    return property(read, write)
+
+
+class LazyPolicyResource(PolicyResource):
+    """A PolicyResource of an AnalyzeStack request whose attributes are built on first read, each the
+    way the SDK builds it. `plain_props` (the properties before the unknown-checking proxies) and the
+    dependency URNs serve the network rules."""
+
+    def __init__(self, item: Any, servicer: _SdkServicer, by_urn: dict[str, PolicyResource]) -> None:
+        self._item = item
+        self._servicer = servicer
+        self._by_urn = by_urn
+        self._plain_props: Any = _NOT_BUILT
+        nothing = _NOT_BUILT
+        super().__init__(item.type, nothing, item.urn, item.name, nothing, nothing, nothing, nothing, nothing)
+
+    @property
+    def plain_props(self) -> dict[str, Any]:
+        if self._plain_props is _NOT_BUILT:
+            self._plain_props = deserialize_properties(json_format.MessageToDict(self._item.properties))
+        return self._plain_props
+
+    def dependency_urns(self) -> tuple[str, ...]:
+        return tuple(self._item.dependencies)
+
+    def property_dependency_urns(self) -> dict[str, tuple[str, ...]]:
+        return {key: tuple(deps.urns) for key, deps in self._item.propertyDependencies.items()}
+
+    props = _built_on_first_read("props", lambda r: unknown_checking_proxy(r.plain_props))
+    opts = _built_on_first_read("opts", lambda r: r._servicer._get_resource_options(r._item))
+    provider = _built_on_first_read("provider", lambda r: r._servicer._get_provider_resource(r._item))
+    parent = _built_on_first_read("parent", lambda r: r._by_urn.get(r._item.parent))
+    dependencies = _built_on_first_read(
+        "dependencies", lambda r: [r._by_urn[urn] for urn in r._item.dependencies if urn in r._by_urn]
+    )
+    property_dependencies = _built_on_first_read(
+        "property_dependencies",
+        lambda r: {
+            key: [r._by_urn[urn] for urn in deps.urns if urn in r._by_urn]
+            for key, deps in r._item.propertyDependencies.items()
+        },
+    )
 
 
 class OnePassAnalyzerServicer(_SdkServicer):
     def AnalyzeStack(self, request: Any, context: Any) -> Any:
-        # The request's objects (proxies, PolicyResources, the rules' index) form no reference cycles and
-        # are freed by reference counting once it is answered; the cyclic collector would only re-scan
-        # them, again and again as they accumulate (a third of the time at 10k resources).
+        # The request's objects (resources, proxies, the rules' index) form no reference cycles and are
+        # freed by reference counting once it is answered; the cyclic collector would only re-scan them,
+        # again and again as they accumulate.
         collecting = gc.isenabled()
         gc.disable()
         try:
@@ -96,33 +159,13 @@ class OnePassAnalyzerServicer(_SdkServicer):
         return response
 
     def _policy_resources(self, request: Any) -> list[PolicyResource]:
-        """The SDK's conversion of the request, with parents and dependencies linked."""
+        """The request's resources, in order; a later one with the same URN wins links, as in the SDK."""
+        by_urn: dict[str, PolicyResource] = {}
         resources: list[PolicyResource] = []
-        links: list[tuple[PolicyResource, Any]] = []
         for item in request.resources:
-            props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(item.properties)))
-            resource = PolicyResource(
-                item.type,
-                props,
-                item.urn,
-                item.name,
-                self._get_resource_options(item),
-                self._get_provider_resource(item),
-                None,
-                [],
-                {},
-            )
+            resource = LazyPolicyResource(item, self, by_urn)
             resources.append(resource)
-            links.append((resource, item))
-        by_urn = {resource.urn: resource for resource in resources}
-        for resource, item in links:
-            if item.parent in by_urn:
-                resource.parent = by_urn[item.parent]
-            resource.dependencies.extend(by_urn[urn] for urn in item.dependencies if urn in by_urn)
-            for key, dependencies in item.propertyDependencies.items():
-                resource.property_dependencies[key] = [
-                    by_urn[urn] for urn in dependencies.urns if urn in by_urn
-                ]
+            by_urn[resource.urn] = resource
         return resources
 
 

@@ -1,10 +1,10 @@
 """Turn the pure `Rule`s into pulumi_policy policies.
 
-The SDK hands rules its resources with properties wrapped in proxies that raise on any unknown
-value; the rules must see unknowns instead, so each resource is read once into a plain `Node`
-(the proxies' own unwrapping, as the SDK's serializer does). Stack rules share one `StackIndex` per
-`AnalyzeStack` request: with `one_pass` installed every stack policy receives the same resource list,
-so the index built by the first is reused by the others.
+The SDK hands rules their resources with properties wrapped in proxies that raise on any unknown
+value; the rules must see unknowns instead. Stack rules read the plain properties and dependency URNs
+that `one_pass` resources carry (or unwrap the proxies, if the SDK's own servicer runs), into one
+`StackIndex` per AnalyzeStack request: with `one_pass` installed every stack policy receives the same
+resource list, so the index the first one builds serves the others.
 """
 
 from __future__ import annotations
@@ -30,11 +30,10 @@ from pulumi_policy.proxy import _DictProxy, _ListProxy
 
 from . import aws_types as aws
 from .graph import Node, StackIndex
+from .one_pass import LazyPolicyResource
 from .rules import Finding, Level, Rule
 
 _LEVELS = {Level.ADVISORY: EnforcementLevel.ADVISORY, Level.MANDATORY: EnforcementLevel.MANDATORY}
-
-
 _SCALARS = frozenset({str, bool, int, float, type(None)})
 
 
@@ -53,6 +52,15 @@ def plain(value: Any) -> Any:
 
 
 def node_of(resource: PolicyResource) -> Node:
+    if isinstance(resource, LazyPolicyResource):
+        return Node(
+            urn=resource.urn,
+            type=resource.resource_type,
+            name=resource.name,
+            props=resource.plain_props,
+            dependencies=resource.dependency_urns(),
+            property_dependencies=resource.property_dependency_urns(),
+        )
     return Node(
         urn=resource.urn,
         type=resource.resource_type,
