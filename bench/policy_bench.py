@@ -5,8 +5,8 @@ run on the same requests, built beforehand so that only the packs' work is timed
 resource (the mean per call; the packs take turns call by call) and `AnalyzeStack` in rounds over every
 size and pack (the best of the rounds; other work on a shared machine only ever adds time, and taking
 turns makes it weigh alike on what is compared). The stacks replicate one realistic network cell as a
-first preview shows it (every id unknown, links only in property_dependencies); `replicate` takes any
-list of records, so records from real stacks can be swapped in.
+first preview shows it (every id unknown, links only in property_dependencies); the cell is every shipped
+stack's registrations, so the pack is measured on the graphs our patterns make.
 
 Targets: AnalyzeStack grows linearly (10k takes at most 12x 1k), and at 10k the pack takes at most 2x
 the no-rule pack on AnalyzeStack and 1.5x on Analyze per resource.
@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.tables import render_table
+from preview.engine import run_stack, shipped_stacks
 from preview.model import ResourceRecord
 from preview.policy_client import (
     DEFAULT_PACK_DIR,
@@ -32,7 +33,6 @@ from preview.policy_client import (
     analyze_request,
     stack_request,
 )
-from tests.policy_helpers import IdMode, StackBuilder, secure_network
 
 EMPTY_PACK_DIR = Path(__file__).resolve().parent / "empty_pack"
 SIZES = (1_000, 10_000, 50_000)
@@ -45,11 +45,14 @@ _VPC_ID_OUTPUTS = ("defaultRouteTableId", "mainRouteTableId", "defaultSecurityGr
 
 
 def network_cell() -> list[ResourceRecord]:
-    """One VPC over 3 AZs with everything around it (IGW, NAT per AZ, route tables, security groups and
-    rules, flow log, DB subnet group, RDS, Lambda in the VPC), as a first preview records it."""
-    builder = StackBuilder(project="bench")
-    secure_network(builder, "cell", ("us-east-1a", "us-east-1b", "us-east-1c"))
-    return builder.records(IdMode.UNKNOWN)
+    """Every shipped stack as a first preview records it (every id unknown, links only in
+    property_dependencies): the graphs the pack meets in practice, all six patterns."""
+    return [
+        record
+        for stack in shipped_stacks()
+        for record in run_stack(stack).records
+        if record.type != "pulumi:pulumi:Stack"
+    ]
 
 
 def _shared(record: ResourceRecord) -> bool:

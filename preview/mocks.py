@@ -69,6 +69,14 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "endpoint": f"{host}:{args.inputs.get('port', 5432)}",
                 "masterUserSecrets": [{"secretArn": f"{secret_base}:secret:rds!{args.name}"}],
             }
+        if args.typ == "aws:ec2/vpc:Vpc":
+            # AWS creates a main route table and a default security group with every VPC.
+            main_table = _fake_id("aws:ec2/routeTable:RouteTable", f"{args.name}-main")
+            outputs |= {
+                "defaultRouteTableId": main_table,
+                "mainRouteTableId": main_table,
+                "defaultSecurityGroupId": _fake_id("aws:ec2/securityGroup:SecurityGroup", f"{args.name}-default"),
+            }
         if args.typ == "aws:ec2/instance:Instance":
             outputs["publicIp"] = "198.51.100.7"
         if args.typ == "aws:rds/proxy:Proxy":
