@@ -75,7 +75,9 @@ class AwsMocks(pulumi.runtime.Mocks):
             outputs |= {
                 "defaultRouteTableId": main_table,
                 "mainRouteTableId": main_table,
-                "defaultSecurityGroupId": _fake_id("aws:ec2/securityGroup:SecurityGroup", f"{args.name}-default"),
+                "defaultSecurityGroupId": _fake_id(
+                    "aws:ec2/securityGroup:SecurityGroup", f"{args.name}-default"
+                ),
             }
         if args.typ == "aws:ec2/instance:Instance":
             outputs["publicIp"] = "198.51.100.7"
