@@ -135,15 +135,22 @@ class VpcNetwork(pulumi.ComponentResource):
                 f"{name}-vpn", VpnAttachmentArgs(options.vpn, self.vpc.id, learning), child
             )
 
-        self.register_outputs(
-            {
-                "vpc_id": self.vpc.id,
-                "subnet_ids": self.subnet_ids,
-                "route_table_ids": self.route_table_ids,
-                "lambda_security_group_id": self.lambda_network.security_group.id,
-                "vpc_config": self.lambda_network.vpc_config,
-            }
-        )
+        self.outputs: dict[str, pulumi.Input[object]] = {
+            "pattern": options.pattern.value,
+            "vpc_id": self.vpc.id,
+            "subnet_ids": self.subnet_ids,
+            "route_table_ids": self.route_table_ids,
+            "lambda_security_group_id": self.lambda_network.security_group.id,
+            "zappa_vpc_config": self.lambda_network.vpc_config,
+            "address_plan": self.address_plan,
+        }
+        if self.nat is not None:
+            self.outputs["nat_gateway_ids"] = {az: nat.id for az, nat in self.nat.gateways.items()}
+        if self.bastion is not None:
+            self.outputs["bastion_instance_id"] = self.bastion.instance.id
+        if self.vpn is not None:
+            self.outputs["vpn_connection_id"] = self.vpn.connection.id
+        self.register_outputs(self.outputs)
 
     def _route_tables(self, name: str, tier: Tier) -> dict[str, aws.ec2.RouteTable]:
         """Public: one table to the Internet gateway. Private: one per AZ, to that AZ's NAT. Data: one
@@ -188,6 +195,21 @@ class VpcNetwork(pulumi.ComponentResource):
                         opts=child,
                     )
         return tables
+
+    @property
+    def address_plan(self) -> list[dict[str, object]]:
+        """Every subnet this network creates, with its AZ, CIDR and usable addresses (known before deploy)."""
+        zones = self.options.availability_zones
+        return [
+            {
+                "tier": planned.tier,
+                "availability_zone": zones[planned.az_index],
+                "cidr": planned.cidr,
+                "usable_addresses": planned.usable_addresses,
+            }
+            for tier in self.subnets
+            for planned in self.options.plan.tier(tier.value)
+        ]
 
     @property
     def subnet_ids(self) -> dict[str, list[pulumi.Output[str]]]:

@@ -76,9 +76,10 @@ def test_subnets_follow_the_address_plan_inside_the_vpc(stack_run, stack):
     assert all(n.subnet_of(vpc) for n in networks)
     assert not any(a.overlaps(b) for i, a in enumerate(networks) for b in networks[i + 1 :])
     planned = {(p["tier"], p["availability_zone"]): p["cidr"] for p in run.outputs["address_plan"]}
-    for subnet in run.of_type(SUBNET):
-        key = (tier_of(subnet), subnet.properties["availabilityZone"])
-        assert planned[key] == subnet.properties["cidrBlock"], subnet.urn
+    created = {
+        (tier_of(s), s.properties["availabilityZone"]): s.properties["cidrBlock"] for s in run.of_type(SUBNET)
+    }
+    assert planned == created
 
 
 @pytest.mark.parametrize("stack", STACKS)
