@@ -350,7 +350,10 @@ class NetworkOptions:
         return PATTERN_TRAITS[self.pattern]
 
     def problems(self) -> list[Problem]:
-        traits = self.traits
+        return self.choice_problems() + self.address_problems()
+
+    def address_problems(self) -> list[Problem]:
+        """Problems with the zones and addresses in use."""
         problems = []
         if len(self.availability_zones) < 2:
             problems.append(
@@ -366,6 +369,15 @@ class NetworkOptions:
                     "availability_zones", list(self.availability_zones), "lists an availability zone twice"
                 )
             )
+        if self.vpn is not None:
+            problems += self._overlap_problems(self.vpn.on_premises_cidrs)
+        return problems
+
+    def choice_problems(self) -> list[Problem]:
+        """Problems with the choices made for the pattern; reads neither the plan nor the zones, so settings
+        can report these beside a failed address plan."""
+        traits = self.traits
+        problems = []
         if self.nat is not NatStrategy.NONE and not traits.can_use_nat:
             problems.append(
                 Problem(
@@ -405,7 +417,6 @@ class NetworkOptions:
                     )
                 )
             problems += [_nested("vpn", p) for p in self.vpn.problems()]
-            problems += self._overlap_problems(self.vpn.on_premises_cidrs)
         if self.flow_logs is not None:
             problems += [_nested("flow_logs", p) for p in self.flow_logs.problems()]
         return problems
@@ -610,6 +621,10 @@ class ServiceAccessOptions:
     endpoints: EndpointOptions = field(default_factory=EndpointOptions)
 
     def problems(self, network: NetworkOptions) -> list[Problem]:
+        return self.choice_problems(network) + self.address_problems(network)
+
+    def choice_problems(self, network: NetworkOptions) -> list[Problem]:
+        """Problems with the choices made, against the network's pattern; reads no addresses."""
         traits = network.traits
         problems = [_nested("endpoints", p) for p in self.endpoints.problems()]
         if self.database is not None:
@@ -623,8 +638,15 @@ class ServiceAccessOptions:
                         "an Internet-accessible subnet is a public database; use the public-private pattern",
                     )
                 )
-        if self.database is not None and self.database.admin_cidrs:
-            problems += self._admin_cidr_problems(network)
+        if self.database is not None and self.database.admin_cidrs and network.vpn is None:
+            problems.append(
+                Problem(
+                    "database.admin_cidrs",
+                    list(self.database.admin_cidrs),
+                    f"the {network.pattern.value} pattern has no VPN to reach the database from; "
+                    "administrators tunnel through the bastion instead (database_tunnel_command)",
+                )
+            )
         reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
         if (
             self.database is not None
@@ -641,18 +663,10 @@ class ServiceAccessOptions:
             )
         return problems
 
-    def _admin_cidr_problems(self, network: NetworkOptions) -> list[Problem]:
+    def address_problems(self, network: NetworkOptions) -> list[Problem]:
         """Admin networks must be reached over the VPN: not the VPC, and inside the routed corporate ones."""
-        assert self.database is not None
-        if network.vpn is None:
-            return [
-                Problem(
-                    "database.admin_cidrs",
-                    list(self.database.admin_cidrs),
-                    f"the {network.pattern.value} pattern has no VPN to reach the database from; "
-                    "administrators tunnel through the bastion instead (database_tunnel_command)",
-                )
-            ]
+        if self.database is None or network.vpn is None:
+            return []
         vpc = ipaddress.ip_network(network.plan.vpc_cidr)
         routed = [ipaddress.ip_network(c) for c in network.vpn.on_premises_cidrs if _is_network(c)]
         problems = []

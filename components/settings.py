@@ -32,6 +32,8 @@ from components.options import (
 
 PROJECT = "zappa-vpc"
 AUTO = "auto"
+# Stands in for a plan that failed, so the choice checks (which read no addresses) can still run.
+_NO_PLAN = AddressPlan(vpc_cidr="", subnets=(), reserved=())
 
 ConfigType = Literal["string", "integer", "boolean", "array"]
 
@@ -360,33 +362,23 @@ def parse_settings(
         ),
     )
 
-    if plan is None:
-        # Without a plan the cross-checks cannot run; still report each part's own problems now.
-        parts = {
-            "bastion": bastion,
-            "vpn": vpn,
-            "flow_logs": flow_logs,
-            "database": access.database,
-            "endpoints": access.endpoints,
-        }
-        for prefix, part in parts.items():
-            for problem in part.problems() if part is not None else ():
-                read.fail(_config_key(f"{prefix}.{problem.field}"), problem.value, problem.reason)
-    if plan is None or read.messages:
-        raise SettingsError(read.messages)
     network = NetworkOptions(
         pattern=pattern,
-        plan=plan,
+        plan=plan or _NO_PLAN,
         availability_zones=tuple(zones or ()),
         nat=nat,
         flow_logs=flow_logs,
         bastion=bastion,
         vpn=vpn,
     )
-    problems: list[Problem] = network.problems() + access.problems(network)
-    for problem in problems:
-        read.fail(_config_key(problem.field), problem.value, problem.reason)
-    if read.messages:
+    # Every cross-check depends on the pattern; the address checks also on a plan and the zones.
+    if pattern_name is not None:
+        problems: list[Problem] = network.choice_problems() + access.choice_problems(network)
+        if plan is not None and zones:
+            problems += network.address_problems() + access.address_problems(network)
+        for problem in problems:
+            read.fail(_config_key(problem.field), problem.value, problem.reason)
+    if plan is None or read.messages:
         raise SettingsError(read.messages)
     return Settings(project=PROJECT, stack=stack, region=region or "", network=network, access=access)
 

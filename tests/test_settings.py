@@ -124,6 +124,18 @@ def test_all_problems_are_reported_together():
         assert f"zappa-vpc:{key} = " in run.error
 
 
+def test_a_failed_address_plan_does_not_hide_the_pattern_checks():
+    run = run_stack(
+        "internal",
+        config_overrides={"zappa-vpc:azCount": 1, "zappa-vpc:natStrategy": "single", "zappa-vpc:bastion": "ssm"},
+    )
+    assert [line.split(" = ")[0] for line in run.error.splitlines()[1:]] == [
+        "  - zappa-vpc:azCount",
+        "  - zappa-vpc:natStrategy",
+        "  - zappa-vpc:bastion",
+    ], run.error
+
+
 def test_too_small_a_vpc_says_how_much_room_the_tiers_need():
     run = run_stack("dev", config_overrides={"zappa-vpc:vpcCidr": "10.0.0.0/18"})
     assert "zappa-vpc:vpcCidr = 10.0.0.0/18: " in run.error and "/17 or larger" in run.error, run.error
