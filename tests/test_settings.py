@@ -127,7 +127,11 @@ def test_all_problems_are_reported_together():
 def test_a_failed_address_plan_does_not_hide_the_pattern_checks():
     run = run_stack(
         "internal",
-        config_overrides={"zappa-vpc:azCount": 1, "zappa-vpc:natStrategy": "single", "zappa-vpc:bastion": "ssm"},
+        config_overrides={
+            "zappa-vpc:azCount": 1,
+            "zappa-vpc:natStrategy": "single",
+            "zappa-vpc:bastion": "ssm",
+        },
     )
     assert [line.split(" = ")[0] for line in run.error.splitlines()[1:]] == [
         "  - zappa-vpc:azCount",
