@@ -369,7 +369,7 @@ class _Pricer:
         ]
 
     def vpn_connection(self, resource: PlannedResource) -> list[CostLine]:
-        return [
+        lines = [
             self.line(
                 Category.NETWORK,
                 "Site-to-Site VPN connection",
@@ -378,6 +378,18 @@ class _Pricer:
                 unit_price=self.prices.hourly.vpn_connection,
             )
         ]
+        if resource.properties.get("presharedKeyStorage") == "SecretsManager":
+            lines.append(
+                self.line(
+                    Category.NETWORK,
+                    "Secrets Manager secret (VPN tunnel keys)",
+                    resource,
+                    unit="secret",
+                    unit_price=self.prices.monthly.secrets_manager_secret,
+                    per="month",
+                )
+            )
+        return lines
 
     def database_instance(self, resource: PlannedResource) -> list[CostLine]:
         properties = resource.properties

@@ -257,3 +257,11 @@ def test_the_stack_output_is_the_estimate_the_preview_shows(stack_run, stack):
     run = stack_run(stack)
 
     assert run.outputs["monthly_cost_estimate"] == estimate_of(run).to_dict()
+
+
+def test_vpn_tunnel_keys_kept_in_secrets_manager_are_priced(stack_run):
+    estimate = estimate_of(stack_run("hybrid"))
+
+    keys = line(estimate, "Secrets Manager secret (VPN tunnel keys)")
+    assert (keys.quantity, keys.monthly_usd) == (1, 0.40)
+    assert line(estimate, "Site-to-Site VPN connection").monthly_usd == 36.50

@@ -158,6 +158,7 @@ def test_vpn_routes_propagate_into_every_private_and_data_route_table(stack_run,
     assert inner_tables and propagated == inner_tables
     connection = the_one(run.of_type("aws:ec2/vpnConnection:VpnConnection"), "VPN connection")
     assert connection.properties["staticRoutesOnly"] is (stack == "hybrid")
+    assert connection.properties["presharedKeyStorage"] == "SecretsManager", connection.urn
     customer_gateway = the_one(run.of_type("aws:ec2/customerGateway:CustomerGateway"), "customer gateway")
     assert customer_gateway.properties["ipAddress"] == "203.0.113.10"
 
