@@ -57,7 +57,7 @@ class VpnAttachment(pulumi.ComponentResource):
             customer_gateway_id=self.customer_gateway.id,
             type="ipsec.1",
             static_routes_only=options.static_routing,
-            # AWS generates the tunnel keys and keeps them in Secrets Manager: not in Pulumi state.
+            # AWS generates the tunnel keys and keeps them in Secrets Manager, for the device admin to read.
             preshared_key_storage="SecretsManager",
             tags={"Name": f"{name}-connection"},
             opts=child,
