@@ -125,14 +125,11 @@ class VpcNetwork(pulumi.ComponentResource):
 
         self.vpn = None
         if options.vpn is not None:
-            learning = {
-                f"{tier}-{label}": table.id
-                for tier in traits.tiers
-                if tier is not Tier.PUBLIC
-                for label, table in self.route_tables[tier].items()
-            }
+            # Corporate routes propagate into every table but the public one.
             self.vpn = VpnAttachment(
-                f"{name}-vpn", VpnAttachmentArgs(options.vpn, self.vpc.id, learning), child
+                f"{name}-vpn",
+                VpnAttachmentArgs(options.vpn, self.vpc.id, self.private_route_table_ids),
+                child,
             )
 
         self.outputs: dict[str, pulumi.Input[object]] = {
@@ -224,7 +221,7 @@ class VpcNetwork(pulumi.ComponentResource):
 
     @property
     def private_route_table_ids(self) -> dict[str, pulumi.Output[str]]:
-        """Every route table but the public one, labelled `<tier>-<label>`: where gateway endpoints attach."""
+        """Every route table but the public one, labelled `<tier>-<label>`."""
         return {
             f"{tier}-{label}": table.id
             for tier, tables in self.route_tables.items()

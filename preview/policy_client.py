@@ -343,9 +343,6 @@ class PolicyPackClient:
             )
         return self._info
 
-    def plugin_version(self) -> str:
-        return self._call("GetPluginInfo", empty_pb2.Empty()).version
-
     def configure(self, config: Mapping[str, Any]) -> None:
         """Apply a policy config as the CLI does: every policy gets its level (configured, else "all",
         else its default) and its schema defaults overlaid with the configured settings."""
