@@ -8,6 +8,7 @@ the client commands read it from the RDS-managed secret at the moment they run.
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import dataclass
 
@@ -186,3 +187,23 @@ def app_environment(database: DatabaseAccess) -> dict[str, str]:
         "DATABASE_NAME": database.database_name,
         "DATABASE_SECRET_ARN": database.secret_arn,
     }
+
+
+def private_api_resource_policy(endpoint_id: str) -> str:
+    """The API Gateway resource policy for Zappa's `apigateway_policy` file: the API answers only calls that
+    come through the private API endpoint, whatever else reaches API Gateway."""
+    invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Deny",
+                    **invoke,
+                    "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_id}},
+                },
+                {"Effect": "Allow", **invoke},
+            ],
+        },
+        indent=2,
+    )

@@ -8,15 +8,15 @@ never leaves the AWS network).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.ingress import HTTPS_PORT, client_only_security_group, client_role_problems
-from components.options import EndpointOptions, Problem, require_valid
+from components.ingress import HTTPS_PORT, cidr_ingress_rule, client_only_security_group, client_role_problems
+from components.options import PRIVATE_API_SERVICE, EndpointOptions, Problem, require_valid
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 
@@ -59,16 +59,16 @@ def endpoint_problems(args: VpcEndpointsArgs) -> list[Problem]:
                 "route tables, or no gateway services",
             )
         )
-    if options.interface:
-        if len(args.subnet_ids) < 2:
-            problems.append(
-                Problem(
-                    "subnet_ids",
-                    f"{len(args.subnet_ids)} subnet(s)",
-                    "interface endpoints need a subnet in at least 2 availability zones to survive an AZ "
-                    "outage; give one per AZ",
-                )
+    if (options.interface or options.private_api_cidrs) and len(args.subnet_ids) < 2:
+        problems.append(
+            Problem(
+                "subnet_ids",
+                f"{len(args.subnet_ids)} subnet(s)",
+                "interface endpoints need a subnet in at least 2 availability zones to survive an AZ "
+                "outage; give one per AZ",
             )
+        )
+    if options.interface:
         problems += client_role_problems("client_security_groups", args.client_security_groups)
     return problems
 
@@ -83,6 +83,7 @@ class VpcEndpoints(pulumi.ComponentResource):
     gateway: dict[str, aws.ec2.VpcEndpoint]
     interface: dict[str, aws.ec2.VpcEndpoint]
     security_group: aws.ec2.SecurityGroup | None
+    private_api: aws.ec2.VpcEndpoint | None
 
     def __init__(self, name: str, args: VpcEndpointsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         require_valid("VpcEndpoints", endpoint_problems(args))
@@ -126,6 +127,7 @@ class VpcEndpoints(pulumi.ComponentResource):
                 )
                 for service in options.interface
             }
+        self.private_api = self._private_api(name, args, endpoint) if options.private_api_cidrs else None
         self.register_outputs(
             {
                 "gatewayEndpointIds": {service: resource.id for service, resource in self.gateway.items()},
@@ -133,4 +135,35 @@ class VpcEndpoints(pulumi.ComponentResource):
                     service: resource.id for service, resource in self.interface.items()
                 },
             }
+        )
+
+    def _private_api(
+        self, name: str, args: VpcEndpointsArgs, endpoint: Callable[..., aws.ec2.VpcEndpoint]
+    ) -> aws.ec2.VpcEndpoint:
+        """API Gateway's endpoint for a private API, admitting the corporate callers only.
+
+        Private DNS stays off: with it, every API Gateway call from the VPC, to public APIs too, would go
+        to this endpoint. Callers use the endpoint's own `vpce` hostname, which resolves anywhere.
+        """
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-private-api-security-group",
+            vpc_id=args.vpc_id,
+            description="Private API: HTTPS from the corporate networks only",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for index, cidr in enumerate(args.options.private_api_cidrs):
+            cidr_ingress_rule(
+                f"{name}-private-api-ingress-{index}",
+                security_group_id=security_group.id,
+                cidr=cidr,
+                port=HTTPS_PORT,
+                description="private API from the corporate network",
+                parent=self,
+            )
+        return endpoint(
+            PRIVATE_API_SERVICE,
+            vpc_endpoint_type="Interface",
+            private_dns_enabled=False,
+            subnet_ids=list(args.subnet_ids),
+            security_group_ids=[security_group.id],
         )

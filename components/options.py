@@ -445,6 +445,17 @@ def _nested(prefix: str, problem: Problem) -> Problem:
     return Problem(f"{prefix}.{problem.field}", problem.value, problem.reason)
 
 
+def _corporate_network_problems(field_name: str, values: tuple[str, ...], what: str) -> list[Problem]:
+    """Corporate networks admitted to `what`: valid CIDRs, and never every network."""
+    problems = _network_problems(field_name, values, "IPv4 or IPv6")
+    for index, value in enumerate(values):
+        if value.endswith("/0"):
+            problems.append(
+                Problem(f"{field_name}[{index}]", value, f"would open {what} to every network; list yours")
+            )
+    return problems
+
+
 class DatabaseEngine(StrEnum):
     POSTGRES = "postgres"
     MYSQL = "mysql"
@@ -524,16 +535,7 @@ class DatabaseOptions:
                     f"a {self.engine.value} version such as {example}, or empty for the pinned major",
                 )
             )
-        problems += _network_problems("admin_cidrs", self.admin_cidrs, "IPv4")
-        for index, value in enumerate(self.admin_cidrs):
-            if value.endswith("/0"):
-                problems.append(
-                    Problem(
-                        f"admin_cidrs[{index}]",
-                        value,
-                        "would open the database to every network; list the administrators' networks",
-                    )
-                )
+        problems += _corporate_network_problems("admin_cidrs", self.admin_cidrs, "the database")
         if not self.instance_class.startswith("db."):
             problems.append(
                 Problem("instance_class", self.instance_class, "an RDS instance class, such as db.t4g.micro")
@@ -566,7 +568,6 @@ INTERFACE_ENDPOINT_SERVICES = frozenset(
         "lambda",
         "events",
         "states",
-        "execute-api",
         "ecr.api",
         "ecr.dkr",
         "rds",
@@ -582,6 +583,8 @@ INTERFACE_ENDPOINT_SERVICES = frozenset(
     }
 )
 GATEWAY_ENDPOINT_SERVICES = frozenset({"s3", "dynamodb"})
+# API Gateway's endpoint service, for a private API: built from `private_api_cidrs`, never from the list.
+PRIVATE_API_SERVICE = "execute-api"
 
 
 @dataclass(frozen=True)
@@ -591,19 +594,32 @@ class EndpointOptions:
     gateway: S3 and DynamoDB gateway endpoints; free, so both by default.
     interface: services reached through an interface endpoint in every AZ (about 7.3 USD a month per AZ
         each); the isolated and internal patterns need one for every service the app calls.
+    private_api_cidrs: corporate networks that call the app through a private API Gateway over the VPN;
+        when set, an execute-api endpoint admits them (and only them) on 443. None by default: the API is
+        public, as Zappa deploys it.
     """
 
     gateway: tuple[str, ...] = ("s3", "dynamodb")
     interface: tuple[str, ...] = ()
+    private_api_cidrs: tuple[str, ...] = ()
 
     def problems(self) -> list[Problem]:
-        problems = []
+        problems = _corporate_network_problems("private_api_cidrs", self.private_api_cidrs, "the private API")
         for field_name, names, known in (
             ("gateway", self.gateway, GATEWAY_ENDPOINT_SERVICES),
             ("interface", self.interface, INTERFACE_ENDPOINT_SERVICES),
         ):
             for index, name in enumerate(names):
-                if name not in known:
+                if name == PRIVATE_API_SERVICE:
+                    problems.append(
+                        Problem(
+                            f"{field_name}[{index}]",
+                            name,
+                            "with private DNS it would send every API Gateway call from the VPC, public "
+                            "APIs included, to the endpoint; list the callers' networks in privateApiCidrs",
+                        )
+                    )
+                elif name not in known:
                     valid = ", ".join(sorted(known))
                     problems.append(
                         Problem(f"{field_name}[{index}]", name, f"not a known service; use one of: {valid}")
@@ -647,6 +663,15 @@ class ServiceAccessOptions:
                     "administrators tunnel through the bastion instead (database_tunnel_command)",
                 )
             )
+        if self.endpoints.private_api_cidrs and network.vpn is None:
+            problems.append(
+                Problem(
+                    "endpoints.private_api_cidrs",
+                    list(self.endpoints.private_api_cidrs),
+                    f"the {network.pattern.value} pattern has no VPN for corporate callers to come over; "
+                    "use the hybrid or internal pattern, or keep the public API",
+                )
+            )
         reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
         if (
             self.database is not None
@@ -664,23 +689,30 @@ class ServiceAccessOptions:
         return problems
 
     def address_problems(self, network: NetworkOptions) -> list[Problem]:
-        """Admin networks must be reached over the VPN: not the VPC, and inside the routed corporate ones."""
-        if self.database is None or network.vpn is None:
+        """Corporate networks admitted over the VPN must come over it: not the VPC, and inside the routed
+        corporate networks."""
+        if network.vpn is None:
             return []
         vpc = ipaddress.ip_network(network.plan.vpc_cidr)
         routed = [ipaddress.ip_network(c) for c in network.vpn.on_premises_cidrs if _is_network(c)]
+        admitted = {"endpoints.private_api_cidrs": self.endpoints.private_api_cidrs}
+        if self.database is not None:
+            admitted["database.admin_cidrs"] = self.database.admin_cidrs
         problems = []
-        for index, value in enumerate(self.database.admin_cidrs):
-            if not _is_network(value):
-                continue  # reported by DatabaseOptions
-            admins = ipaddress.ip_network(value)
-            if admins.overlaps(vpc):
-                reason = f"overlaps the VPC {vpc}; list the administrators' corporate network"
-            elif network.vpn.static_routing and not any(admins.subnet_of(r) for r in routed):
-                reason = "is not routed over the VPN; list a network inside vpnOnPremisesCidrs"
-            else:
-                continue
-            problems.append(Problem(f"database.admin_cidrs[{index}]", value, reason))
+        for field_name, values in admitted.items():
+            for index, value in enumerate(values):
+                if not _is_network(value):
+                    continue  # reported with the option's own problems
+                callers = ipaddress.ip_network(value)
+                if callers.version == vpc.version and callers.overlaps(vpc):
+                    reason = f"overlaps the VPC {vpc}; list the corporate network"
+                elif network.vpn.static_routing and not any(
+                    callers.version == r.version and callers.subnet_of(r) for r in routed
+                ):
+                    reason = "is not routed over the VPN; list a network inside vpnOnPremisesCidrs"
+                else:
+                    continue
+                problems.append(Problem(f"{field_name}[{index}]", value, reason))
         return problems
 
 

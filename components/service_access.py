@@ -11,6 +11,7 @@ from components.access_info import (
     DatabaseAccess,
     app_environment,
     client_command,
+    private_api_resource_policy,
     tunnel_command,
 )
 from components.database import PrivateDatabase, PrivateDatabaseArgs
@@ -88,6 +89,14 @@ class ServiceAccess(pulumi.ComponentResource):
             "gateway_endpoint_ids": {service: e.id for service, e in self.endpoints.gateway.items()},
             "interface_endpoint_ids": {service: e.id for service, e in self.endpoints.interface.items()},
         }
+        private_api = self.endpoints.private_api
+        if private_api is not None:
+            self.outputs |= {
+                "private_api_endpoint_id": private_api.id,
+                # The endpoint's own hostname resolves from anywhere, so callers need no DNS forwarding.
+                "private_api_hostname": private_api.dns_entries.apply(lambda entries: entries[0].dns_name),
+                "zappa_apigateway_policy": private_api.id.apply(private_api_resource_policy),
+            }
         if self.database is not None:
             self.outputs |= self._database_outputs(args, self.database)
         self.register_outputs(self.outputs)

@@ -172,6 +172,12 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
     ),
     ConfigKey("gatewayEndpoints", "array", ["s3", "dynamodb"], "Gateway endpoints (free): s3, dynamodb."),
     ConfigKey(
+        "privateApiCidrs",
+        "array",
+        [],
+        "Corporate networks that call the app through a private API Gateway over the VPN (hybrid, internal).",
+    ),
+    ConfigKey(
         "interfaceEndpoints",
         "array",
         [],
@@ -279,6 +285,7 @@ _FIELD_KEYS = {
     "database.database_name": "databaseName",
     "endpoints.gateway": "gatewayEndpoints",
     "endpoints.interface": "interfaceEndpoints",
+    "endpoints.private_api_cidrs": "privateApiCidrs",
 }
 _PLAN_SUBJECT_KEYS = {"vpc_cidr": "vpcCidr", "az_count": "azCount", "az_slots": "azSlots"}
 _TIER_PREFIX_KEYS = {
@@ -358,7 +365,9 @@ def parse_settings(
     access = ServiceAccessOptions(
         database=_database(read, pattern),
         endpoints=EndpointOptions(
-            gateway=read.get("gatewayEndpoints"), interface=read.get("interfaceEndpoints")
+            gateway=read.get("gatewayEndpoints"),
+            interface=read.get("interfaceEndpoints"),
+            private_api_cidrs=read.get("privateApiCidrs"),
         ),
     )
 

@@ -79,6 +79,17 @@ class AwsMocks(pulumi.runtime.Mocks):
                     "aws:ec2/securityGroup:SecurityGroup", f"{args.name}-default"
                 ),
             }
+        if (
+            args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint"
+            and args.inputs.get("vpcEndpointType") == "Interface"
+        ):
+            service = args.inputs["serviceName"].rsplit(".", 1)[-1]
+            outputs["dnsEntries"] = [
+                {
+                    "dnsName": f"{resource_id}.{service}.{self.region}.vpce.amazonaws.com",
+                    "hostedZoneId": "Z7HUB22UULQXV",
+                }
+            ]
         if args.typ == "aws:ec2/instance:Instance":
             outputs["publicIp"] = "198.51.100.7"
         if args.typ == "aws:rds/proxy:Proxy":

@@ -157,7 +157,7 @@ def test_interface_endpoints_serve_every_lambda_subnet_from_the_lambda(stack_run
     lambda_tier = "public" if pattern_of(run) == "single" else "private"
     lambda_subnets = {s.urn for s in run.of_type(SUBNET) if tier_of(s) == lambda_tier}
     for endpoint in run.of_type(ENDPOINT):
-        if endpoint.properties["vpcEndpointType"] != "Interface":
+        if endpoint.properties["vpcEndpointType"] != "Interface" or endpoint is private_api_of(run):
             continue
         assert endpoint.properties["privateDnsEnabled"] is True, endpoint.urn
         assert {s.urn for s in referenced(run, endpoint, "subnetIds")} == lambda_subnets, endpoint.urn
@@ -165,6 +165,37 @@ def test_interface_endpoints_serve_every_lambda_subnet_from_the_lambda(stack_run
         sources = ingress_sources(run, group)
         assert group_named(run, "-lambda-sg").name in sources, group.urn
         assert set(sources.values()) == {(443, 443)}, group.urn
+
+
+def private_api_of(run: StackRun) -> ResourceRecord | None:
+    endpoints = [e for e in run.of_type(ENDPOINT) if e.properties["serviceName"].endswith(".execute-api")]
+    return the_one(endpoints, "private API endpoint") if endpoints else None
+
+
+def test_only_the_internal_stack_has_a_private_api(stack_run):
+    assert [stack for stack in STACKS if private_api_of(stack_run(stack))] == ["internal"]
+
+
+def test_private_api_admits_the_corporate_network_only_without_private_dns(stack_run):
+    run = stack_run("internal")
+    endpoint = private_api_of(run)
+    # Private DNS would capture the VPC's calls to every public API Gateway API.
+    assert endpoint.properties["privateDnsEnabled"] is False, endpoint.urn
+    lambda_subnets = {s.urn for s in run.of_type(SUBNET) if tier_of(s) == "private"}
+    assert {s.urn for s in referenced(run, endpoint, "subnetIds")} == lambda_subnets
+    (group,) = referenced(run, endpoint, "securityGroupIds")
+    assert ingress_sources(run, group) == {"10.0.0.0/8": (443, 443)}, group.urn
+
+
+def test_private_api_policy_lets_only_that_endpoint_invoke_the_api(stack_run):
+    run = stack_run("internal", preview=False)
+    endpoint_id = private_api_of(run).id
+    deny, allow = json.loads(run.outputs["zappa_apigateway_policy"])["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {
+        "StringNotEquals": {"aws:SourceVpce": endpoint_id}
+    }
+    assert allow["Effect"] == "Allow" and "Condition" not in allow
+    assert run.outputs["private_api_hostname"].startswith(f"{endpoint_id}.execute-api.")
 
 
 @pytest.mark.parametrize("stack", ["isolated", "internal"])

@@ -73,6 +73,23 @@ BAD_SETTINGS = [
     ),
     ({"azCount": "two"}, "zappa-vpc:azCount = two: expected a whole number"),
     (
+        {"privateApiCidrs": ["10.20.0.0/16"]},
+        'zappa-vpc:privateApiCidrs = ["10.20.0.0/16"]: the public-private',
+    ),
+    (
+        {"interfaceEndpoints": ["execute-api"]},
+        "zappa-vpc:interfaceEndpoints[0] = execute-api: with private DNS it would send every API Gateway",
+    ),
+    (
+        {
+            "pattern": "hybrid",
+            "vpnCustomerGatewayIp": "203.0.113.10",
+            "vpnOnPremisesCidrs": ["172.16.0.0/12"],
+            "privateApiCidrs": ["10.10.5.0/24"],
+        },
+        "zappa-vpc:privateApiCidrs[0] = 10.10.5.0/24: overlaps the VPC 10.10.0.0/16",
+    ),
+    (
         {"databaseAdminCidrs": ["10.20.30.0/24"]},
         'zappa-vpc:databaseAdminCidrs = ["10.20.30.0/24"]: the public-private pattern has no VPN',
     ),
