@@ -12,7 +12,7 @@ from components.ingress import cidr_ingress_rule
 from components.options import BastionAccess, BastionOptions, require_valid
 
 SSH_PORT = 22
-SSM_MANAGED_POLICY = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+SSM_MANAGED_POLICY = "policy/AmazonSSMManagedInstanceCore"
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,13 @@ class Bastion(pulumi.ComponentResource):
             opts=child,
         )
         aws.iam.RolePolicyAttachment(
-            f"{name}-ssm-policy", role=role.name, policy_arn=SSM_MANAGED_POLICY, opts=child
+            f"{name}-ssm-policy",
+            role=role.name,
+            # The partition makes it work in GovCloud and China as well.
+            policy_arn=aws.get_partition_output().partition.apply(
+                lambda partition: f"arn:{partition}:iam::aws:{SSM_MANAGED_POLICY}"
+            ),
+            opts=child,
         )
         profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, opts=child)
         image = aws.ec2.get_ami_output(

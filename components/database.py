@@ -262,7 +262,9 @@ class PrivateDatabase(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-proxy-role",
             description="RDS Proxy reads the database's managed secret",
-            assume_role_policy=assume_role_policy("rds.amazonaws.com"),
+            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
+                lambda account: assume_role_policy("rds.amazonaws.com", source_account=account)
+            ),
             opts=child,
         )
         # Only this secret. The RDS-managed secret is encrypted with the aws/secretsmanager key, whose key

@@ -30,7 +30,9 @@ class FlowLogs(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-role",
-            assume_role_policy=assume_role_policy("vpc-flow-logs.amazonaws.com"),
+            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
+                lambda account: assume_role_policy("vpc-flow-logs.amazonaws.com", source_account=account)
+            ),
             opts=child,
         )
         aws.iam.RolePolicy(

@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 
 
-def assume_role_policy(service: str) -> str:
-    """The trust policy that lets an AWS service (e.g. `ec2.amazonaws.com`) assume a role."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        }
-    )
+def assume_role_policy(service: str, source_account: str | None = None) -> str:
+    """The trust policy that lets an AWS service (e.g. `ec2.amazonaws.com`) assume a role.
+
+    `source_account` limits it to that service acting for this account, so another account cannot make the
+    service use the role on its behalf (the confused-deputy guard AWS recommends for service roles).
+    """
+    statement: dict[str, object] = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+    }
+    if source_account is not None:
+        statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

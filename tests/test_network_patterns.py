@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 
 import pytest
 
@@ -246,3 +247,17 @@ def test_associations_and_routes_point_at_tables_of_this_vpc(stack_run):
     for table in run.of_type(ROUTE_TABLE):
         assert referenced(run, table, "vpcId") == [vpc], table.urn
     assert len(run.of_type(ASSOCIATION)) == len(run.of_type(SUBNET))
+
+
+@pytest.mark.parametrize("role_name", ["prod-flow-logs-role", "prod-access-db-proxy-role"])
+def test_service_roles_trust_their_service_for_this_account_only(stack_run, role_name):
+    run = stack_run("prod")
+    role = the_one([r for r in run.of_type("aws:iam/role:Role") if r.name == role_name], role_name)
+    (statement,) = json.loads(role.properties["assumeRolePolicy"])["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}, role.urn
+
+
+def test_bastion_ssm_policy_arn_follows_the_partition(stack_run):
+    run = stack_run("dev")
+    attachment = the_one(run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), "SSM policy")
+    assert attachment.properties["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
