@@ -116,7 +116,12 @@ class AwsMocks(pulumi.runtime.Mocks):
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {"id": _ACCOUNT_ID, "accountId": _ACCOUNT_ID, "arn": f"arn:aws:iam::{_ACCOUNT_ID}:root"}
         if token == "aws:index/getPartition:getPartition":
-            return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com"}
+            partition = (
+                "aws-cn"
+                if self.region.startswith("cn-")
+                else ("aws-us-gov" if self.region.startswith("us-gov-") else "aws")
+            )
+            return {"id": partition, "partition": partition, "dnsSuffix": "amazonaws.com"}
         if token == "aws:ec2/getAmi:getAmi":
             return {"id": _AMI_ID, "imageId": _AMI_ID, "architecture": "x86_64"}
         if token == "aws:ssm/getParameter:getParameter":

@@ -257,7 +257,10 @@ def test_service_roles_trust_their_service_for_this_account_only(stack_run, role
     assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}, role.urn
 
 
-def test_bastion_ssm_policy_arn_follows_the_partition(stack_run):
-    run = stack_run("dev")
+@pytest.mark.parametrize(("region", "partition"), [("us-east-1", "aws"), ("cn-north-1", "aws-cn")])
+def test_bastion_ssm_policy_arn_follows_the_partition(stack_run, region, partition):
+    run = stack_run("dev", {"aws:region": region})
     attachment = the_one(run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment"), "SSM policy")
-    assert attachment.properties["policyArn"] == "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    assert (
+        attachment.properties["policyArn"] == f"arn:{partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
+    )
