@@ -250,6 +250,16 @@ class _Pricer:
             unit_price=self.prices.hourly.public_ipv4_address,
         )
 
+    def secret(self, category: Category, holding: str, resource: PlannedResource) -> CostLine:
+        return self.line(
+            category,
+            f"Secrets Manager secret ({holding})",
+            resource,
+            unit="secret",
+            unit_price=self.prices.monthly.secrets_manager_secret,
+            per="month",
+        )
+
     def storage(
         self,
         category: Category,
@@ -379,16 +389,7 @@ class _Pricer:
             )
         ]
         if resource.properties.get("presharedKeyStorage") == "SecretsManager":
-            lines.append(
-                self.line(
-                    Category.NETWORK,
-                    "Secrets Manager secret (VPN tunnel keys)",
-                    resource,
-                    unit="secret",
-                    unit_price=self.prices.monthly.secrets_manager_secret,
-                    per="month",
-                )
-            )
+            lines.append(self.secret(Category.NETWORK, "VPN tunnel keys", resource))
         return lines
 
     def database_instance(self, resource: PlannedResource) -> list[CostLine]:
@@ -443,16 +444,7 @@ class _Pricer:
             )
         )
         if properties.get("manageMasterUserPassword") is True:
-            lines.append(
-                self.line(
-                    Category.DATABASE,
-                    "Secrets Manager secret (RDS-managed master password)",
-                    resource,
-                    unit="secret",
-                    unit_price=self.prices.monthly.secrets_manager_secret,
-                    per="month",
-                )
-            )
+            lines.append(self.secret(Category.DATABASE, "RDS-managed master password", resource))
         if properties.get("publiclyAccessible") is True:
             lines.append(self.public_ipv4(Category.DATABASE, "RDS instance", resource))
         return lines
