@@ -118,10 +118,6 @@ class Problem:
     reason: str
 
 
-# SSH needs a real allowlist: these admit the whole Internet.
-_WORLD = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
-
-
 def _network_problems(field_name: str, values: tuple[str, ...], what: str) -> list[Problem]:
     problems = []
     for index, value in enumerate(values):
@@ -153,21 +149,12 @@ class BastionOptions:
         return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
 
     def problems(self) -> list[Problem]:
-        problems = _network_problems("ssh_allowlist", self.ssh_allowlist, "IPv4 or IPv6")
-        for index, value in enumerate(self.ssh_allowlist):
-            try:
-                network = ipaddress.ip_network(value, strict=True)
-            except ValueError:
-                continue
-            if any(network.version == world.version and network.prefixlen == 0 for world in _WORLD):
-                problems.append(
-                    Problem(
-                        f"ssh_allowlist[{index}]",
-                        value,
-                        "opens SSH to the whole Internet; list your office or VPN egress CIDRs, "
-                        "or use access 'ssm', which needs no inbound rule",
-                    )
-                )
+        problems = _client_network_problems(
+            "ssh_allowlist",
+            self.ssh_allowlist,
+            "opens SSH to the whole Internet; list your office or VPN egress CIDRs, "
+            "or use access 'ssm', which needs no inbound rule",
+        )
         if self.access is BastionAccess.SSH and not self.ssh_allowlist:
             problems.append(
                 Problem(
@@ -445,14 +432,12 @@ def _nested(prefix: str, problem: Problem) -> Problem:
     return Problem(f"{prefix}.{problem.field}", problem.value, problem.reason)
 
 
-def _corporate_network_problems(field_name: str, values: tuple[str, ...], what: str) -> list[Problem]:
-    """Corporate networks admitted to `what`: valid CIDRs, and never every network."""
+def _client_network_problems(field_name: str, values: tuple[str, ...], world_reason: str) -> list[Problem]:
+    """Networks a rule admits: valid CIDRs, and never every address (0.0.0.0/0, ::/0), for `world_reason`."""
     problems = _network_problems(field_name, values, "IPv4 or IPv6")
     for index, value in enumerate(values):
-        if value.endswith("/0"):
-            problems.append(
-                Problem(f"{field_name}[{index}]", value, f"would open {what} to every network; list yours")
-            )
+        if _is_network(value) and ipaddress.ip_network(value).prefixlen == 0:
+            problems.append(Problem(f"{field_name}[{index}]", value, world_reason))
     return problems
 
 
@@ -535,7 +520,9 @@ class DatabaseOptions:
                     f"a {self.engine.value} version such as {example}, or empty for the pinned major",
                 )
             )
-        problems += _corporate_network_problems("admin_cidrs", self.admin_cidrs, "the database")
+        problems += _client_network_problems(
+            "admin_cidrs", self.admin_cidrs, "would open the database to every network; list yours"
+        )
         if not self.instance_class.startswith("db."):
             problems.append(
                 Problem("instance_class", self.instance_class, "an RDS instance class, such as db.t4g.micro")
@@ -604,7 +591,11 @@ class EndpointOptions:
     private_api_cidrs: tuple[str, ...] = ()
 
     def problems(self) -> list[Problem]:
-        problems = _corporate_network_problems("private_api_cidrs", self.private_api_cidrs, "the private API")
+        problems = _client_network_problems(
+            "private_api_cidrs",
+            self.private_api_cidrs,
+            "would open the private API to every network; list yours",
+        )
         for field_name, names, known in (
             ("gateway", self.gateway, GATEWAY_ENDPOINT_SERVICES),
             ("interface", self.interface, INTERFACE_ENDPOINT_SERVICES),
