@@ -128,7 +128,7 @@ class VpcNetwork(pulumi.ComponentResource):
             # Corporate routes propagate into every table but the public one.
             self.vpn = VpnAttachment(
                 f"{name}-vpn",
-                VpnAttachmentArgs(options.vpn, self.vpc.id, self.private_route_table_ids),
+                VpnAttachmentArgs(options.vpn, self.vpc.id, self.labelled_route_table_ids()),
                 child,
             )
 
@@ -219,13 +219,12 @@ class VpcNetwork(pulumi.ComponentResource):
             for tier, tables in self.route_tables.items()
         }
 
-    @property
-    def private_route_table_ids(self) -> dict[str, pulumi.Output[str]]:
-        """Every route table but the public one, labelled `<tier>-<label>`."""
+    def labelled_route_table_ids(self, include_public: bool = False) -> dict[str, pulumi.Output[str]]:
+        """Every route table, the public one only if asked, labelled `<tier>-<label>`."""
         return {
             f"{tier}-{label}": table.id
             for tier, tables in self.route_tables.items()
-            if tier is not Tier.PUBLIC
+            if include_public or tier is not Tier.PUBLIC
             for label, table in tables.items()
         }
 

@@ -66,12 +66,7 @@ class ServiceAccess(pulumi.ComponentResource):
         if self.database is not None and self.database.proxy_security_group is not None:
             endpoint_clients["database-proxy"] = self.database.proxy_security_group.id
         # Gateway endpoints go on every table the Lambda or the database uses (the public one in `single`).
-        route_table_ids = {
-            f"{tier}-{label}": table.id
-            for tier, tables in network.route_tables.items()
-            if tier is not Tier.PUBLIC or tier is lambda_tier
-            for label, table in tables.items()
-        }
+        route_table_ids = network.labelled_route_table_ids(include_public=lambda_tier is Tier.PUBLIC)
         self.endpoints = VpcEndpoints(
             f"{name}-endpoints",
             VpcEndpointsArgs(
