@@ -218,16 +218,23 @@ def _show(value: object) -> str:
 
 
 class _Reader:
-    """Typed reads of raw config strings, collecting a message per bad value."""
+    """Typed reads of raw config strings, collecting one message per bad value."""
 
     def __init__(self, raw: Mapping[str, str | None]) -> None:
         self.raw = raw
         self.messages: list[str] = []
+        self._parsed: dict[str, Any] = {}
 
     def fail(self, key: str, value: object, reason: str) -> None:
         self.messages.append(f"{PROJECT}:{key} = {_show(value)}: {reason}")
 
     def get(self, key: str) -> Any:
+        # Parsed once per key: a key read in several places reports its problem once.
+        if key not in self._parsed:
+            self._parsed[key] = self._parse(key)
+        return self._parsed[key]
+
+    def _parse(self, key: str) -> Any:
         spec = _SCHEMA[key]
         text = self.raw.get(key)
         if text is None:

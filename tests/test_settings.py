@@ -141,6 +141,11 @@ def test_all_problems_are_reported_together():
         assert f"zappa-vpc:{key} = " in run.error
 
 
+def test_a_bad_value_read_in_several_places_is_reported_once():
+    run = run_stack("dev", config_overrides={"zappa-vpc:azSlots": "four"})
+    assert run.error.splitlines()[1:] == ["  - zappa-vpc:azSlots = four: expected a whole number"]
+
+
 def test_a_failed_address_plan_does_not_hide_the_pattern_checks():
     run = run_stack(
         "internal",
