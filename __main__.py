@@ -6,11 +6,11 @@ Composes only: stack config -> validated settings -> network -> database and end
 import pulumi
 import pulumi_aws as aws
 
-from components.cost_output import PlannedResources
-from components.network import PATTERN_COMPONENTS
-from components.prices import load_prices
-from components.service_access import ServiceAccess, ServiceAccessArgs
-from components.settings import CONFIG_SCHEMA, SettingsError, parse_settings
+from zappa_vpc.components.cost_output import PlannedResources
+from zappa_vpc.components.network import PATTERN_COMPONENTS
+from zappa_vpc.components.service_access import ServiceAccess, ServiceAccessArgs
+from zappa_vpc.plan.prices import load_prices
+from zappa_vpc.plan.settings import CONFIG_SCHEMA, SettingsError, parse_settings
 
 
 def _available_zones() -> list[str]:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from bench import cost_bench, policy_bench, preview_bench
 from bench.tables import BenchReport
-from components.prices import PriceTable, PriceTableError, load_prices
+from zappa_vpc.plan.prices import PriceTable, PriceTableError, load_prices
 
 EXIT_MISSED_TARGET = 1
 EXIT_BAD_OPTION = 2
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--prices",
         type=Path,
         metavar="FILE",
-        help="JSON prices laid over pricing/us-east-1.json (same shape, any subset of its keys)",
+        help="JSON prices laid over zappa_vpc/pricing/us-east-1.json (same shape, any subset of its keys)",
     )
     args = parser.parse_args(argv)
     try:

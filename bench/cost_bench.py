@@ -5,7 +5,7 @@ What is compared: each stack as shipped, and the same stack with only `azCount: 
 `NatGatewayStrategy.OnePerAz`; terraform-aws-vpc's `one_nat_gateway_per_az` is the same). Bastion, database
 and endpoints stay as the stack has them, so the difference is the network design alone. Patterns with no
 NAT (isolated, single, internal) have no such counterpart. A second table prices the dev layout's options,
-from awsx's defaults down to no NAT at all. Every number comes from `components.costs`, the estimate the
+from awsx's defaults down to no NAT at all. Every number comes from `zappa_vpc.plan.costs`, the estimate the
 offline preview prints.
 """
 
@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.tables import BenchReport, render_table
-from components.costs import (
+from preview.engine import StackRun, run_stack, shipped_stacks
+from zappa_vpc.plan.costs import (
     NAT_GATEWAY,
     STATEMENT,
     VPC_ENDPOINT,
@@ -24,9 +25,8 @@ from components.costs import (
     CostEstimate,
     estimate_monthly_cost,
 )
-from components.options import PATTERN_TRAITS, Pattern
-from components.prices import PriceTable
-from preview.engine import StackRun, run_stack, shipped_stacks
+from zappa_vpc.plan.options import PATTERN_TRAITS, Pattern
+from zappa_vpc.plan.prices import PriceTable
 
 AWSX_DEFAULTS = {"zappa-vpc:azCount": 3, "zappa-vpc:natStrategy": "one-per-az"}
 SUBNET = "aws:ec2/subnet:Subnet"

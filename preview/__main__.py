@@ -19,14 +19,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from components.costs import estimate_monthly_cost
-from components.prices import PriceTable, PriceTableError, load_prices
 from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
 from preview.judge import judge
 from preview.network import describe_network
 from preview.picture import draw_network
 from preview.policy_client import PolicyConfigError, PolicyPackError, load_policy_config
 from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
+from zappa_vpc.plan.costs import estimate_monthly_cost
+from zappa_vpc.plan.prices import PriceTable, PriceTableError, load_prices
 
 DEFAULT_PICTURE_DIR = PROJECT_DIR / "out"
 STACK_SEPARATOR = "\n\n" + "═" * 100 + "\n\n"
@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
         "--prices",
         type=Path,
         metavar="FILE",
-        help="JSON prices laid over pricing/us-east-1.json (same shape, any subset of its keys)",
+        help="JSON prices laid over zappa_vpc/pricing/us-east-1.json (same shape, any subset of its keys)",
     )
     pictures = parser.add_mutually_exclusive_group()
     pictures.add_argument(

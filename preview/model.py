@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from components.unknown import UNKNOWN
+from zappa_vpc.plan.unknown import UNKNOWN
 
 __all__ = ["UNKNOWN", "ResourceRecord"]
 

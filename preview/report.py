@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from components.costs import CostEstimate, render_cost_text
 from preview.engine import StackRun
 from preview.model import UNKNOWN
 from preview.tree import (
@@ -32,6 +31,7 @@ from preview.verdict import (
     render_not_checked,
     render_policies,
 )
+from zappa_vpc.plan.costs import CostEstimate, render_cost_text
 
 EXIT_ERROR = 2  # no verdict: bad settings, a stack that does not exist, a policy pack that cannot run
 COST_OUTPUT = "monthly_cost_estimate"

@@ -17,10 +17,10 @@ from pulumi.runtime.settings import reset_options
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.options import InvalidOptionsError
 from preview.engine import RecordingMonitor
 from preview.mocks import AwsMocks
 from preview.model import ResourceRecord
+from zappa_vpc.plan.options import InvalidOptionsError
 
 PROJECT = "zappa-vpc"
 REGION = "eu-west-1"

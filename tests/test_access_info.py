@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from components.access_info import (
+from zappa_vpc.plan.access_info import (
     BastionHost,
     DatabaseAccess,
     app_environment,
@@ -14,7 +14,7 @@ from components.access_info import (
     ssh_tunnel_command,
     tunnel_command,
 )
-from components.options import BastionAccess, DatabaseEngine
+from zappa_vpc.plan.options import BastionAccess, DatabaseEngine
 
 SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-abc-Xy12"
 POSTGRES = DatabaseAccess(

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from components.addressing import (
+from zappa_vpc.plan.addressing import (
     AddressPlan,
     AddressPlanError,
     PlannedSubnet,

@@ -7,7 +7,12 @@ from datetime import date
 
 import pytest
 
-from components.costs import (
+from preview.engine import StackRun, shipped_stacks
+from preview.model import ResourceRecord
+from tests.access_helpers import REGION, StandInNetwork, run_program
+from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs
+from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
+from zappa_vpc.plan.costs import (
     DB_INSTANCE,
     STATEMENT,
     Category,
@@ -16,13 +21,8 @@ from components.costs import (
     estimate_monthly_cost,
     render_cost_text,
 )
-from components.database import PrivateDatabase, PrivateDatabaseArgs
-from components.endpoints import VpcEndpoints, VpcEndpointsArgs
-from components.options import DatabaseEngine, DatabaseOptions, EndpointOptions
-from components.prices import DEFAULT_PRICES, PriceTableError, load_prices, parse_price_table
-from preview.engine import StackRun, shipped_stacks
-from preview.model import ResourceRecord
-from tests.access_helpers import REGION, StandInNetwork, run_program
+from zappa_vpc.plan.options import DatabaseEngine, DatabaseOptions, EndpointOptions
+from zappa_vpc.plan.prices import DEFAULT_PRICES, PriceTableError, load_prices, parse_price_table
 
 PRICES = load_prices()
 AWSX_DEFAULTS = {"zappa-vpc:azCount": 3, "zappa-vpc:natStrategy": "one-per-az"}
@@ -91,7 +91,7 @@ def test_an_override_file_changes_the_prices_it_names_and_keeps_the_rest(stack_r
         line(overridden, "EC2 instance t4g.nano").monthly_usd
         == line(shipped, "EC2 instance t4g.nano").monthly_usd
     )
-    assert overridden.to_dict()["prices"]["files"] == ["pricing/us-east-1.json", str(override)]
+    assert overridden.to_dict()["prices"]["files"] == ["zappa_vpc/pricing/us-east-1.json", str(override)]
 
 
 def test_an_override_file_can_price_an_instance_type_the_table_lacks(stack_run, tmp_path):

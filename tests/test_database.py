@@ -10,13 +10,6 @@ from typing import Any
 
 import pytest
 
-from components.database import (
-    PrivateDatabase,
-    PrivateDatabaseArgs,
-    parameter_group_family,
-    snapshot_identifier,
-)
-from components.options import DatabaseEngine, DatabaseOptions
 from tests.access_helpers import (
     EGRESS_RULE,
     INGRESS_RULE,
@@ -27,6 +20,13 @@ from tests.access_helpers import (
     run_rejected_program,
     walk,
 )
+from zappa_vpc.components.database import (
+    PrivateDatabase,
+    PrivateDatabaseArgs,
+    parameter_group_family,
+    snapshot_identifier,
+)
+from zappa_vpc.plan.options import DatabaseEngine, DatabaseOptions
 
 INSTANCE = "aws:rds/instance:Instance"
 DB = "app-db"

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from components.endpoints import VpcEndpoints, VpcEndpointsArgs
-from components.options import EndpointOptions
 from tests.access_helpers import (
     EGRESS_RULE,
     INGRESS_RULE,
@@ -19,6 +17,8 @@ from tests.access_helpers import (
     run_program,
     run_rejected_program,
 )
+from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
+from zappa_vpc.plan.options import EndpointOptions
 
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 NAME = "app-endpoints"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.settings import CONFIG_SCHEMA, SettingsError, parse_settings
 from preview.engine import PROJECT_DIR, StackConfigError, run_stack
+from zappa_vpc.plan.settings import CONFIG_SCHEMA, SettingsError, parse_settings
 
 BAD_SETTINGS = [
     (

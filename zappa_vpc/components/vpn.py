@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.options import VpnOptions, require_valid
+from zappa_vpc.plan.options import VpnOptions, require_valid
 
 # AWS requires an ASN on every customer gateway; with static routing it is not used.
 STATIC_ROUTING_PLACEHOLDER_ASN = 65_000

@@ -2,7 +2,8 @@
 
 Pure Python (no Pulumi import): the input is what the engine is told to create, each resource as its type,
 name and camelCase input properties (a preview's `ResourceRecord`s, or what the program itself observed, see
-`components/cost_output.py`), so the offline preview, the stack output and the benchmarks share one pricing
+`zappa_vpc/components/cost_output.py`), so the offline preview, the stack output and the benchmarks share one
+pricing
 logic and none of them re-derives what a pattern creates.
 
 It is an estimate of fixed charges only: data processing and transfer, log ingestion, backups beyond the
@@ -18,8 +19,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
-from components.prices import MULTI_AZ, SINGLE_AZ, PriceTable
-from components.unknown import UNKNOWN
+from zappa_vpc.plan.prices import MULTI_AZ, SINGLE_AZ, PriceTable
+from zappa_vpc.plan.unknown import UNKNOWN
 
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 ELASTIC_IP = "aws:ec2/eip:Eip"

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assume_role_policy
-from components.ingress import cidr_ingress_rule
-from components.options import BastionAccess, BastionOptions, require_valid
+from zappa_vpc.components.ingress import cidr_ingress_rule
+from zappa_vpc.plan.iam import assume_role_policy
+from zappa_vpc.plan.options import BastionAccess, BastionOptions, require_valid
 
 SSH_PORT = 22
 SSM_MANAGED_POLICY = "policy/AmazonSSMManagedInstanceCore"

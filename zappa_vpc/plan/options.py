@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from components.addressing import AddressPlan
+from zappa_vpc.plan.addressing import AddressPlan
 
 
 class Pattern(StrEnum):
@@ -316,7 +316,7 @@ class FlowLogOptions:
 class NetworkOptions:
     """Everything a VPC pattern component needs.
 
-    plan: the address plan (see components/addressing.py), holding every tier the pattern creates.
+    plan: the address plan (see zappa_vpc/plan/addressing.py), holding every tier the pattern creates.
     availability_zones: one name per AZ in use, at least 2, in the order of the plan's az_index.
     nat: how private subnets reach the Internet; must be `none` where the pattern has no public tier.
     flow_logs: None turns them off (dev); on in prod.

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.bastion import Bastion, BastionArgs
-from components.flow_logs import FlowLogs, FlowLogsArgs
-from components.lambda_network import LambdaNetwork, LambdaNetworkArgs
-from components.nat import NatGateways, NatGatewaysArgs
-from components.options import NetworkOptions, Pattern, Problem, Tier, require_valid
-from components.vpn import VpnAttachment, VpnAttachmentArgs
+from zappa_vpc.components.bastion import Bastion, BastionArgs
+from zappa_vpc.components.flow_logs import FlowLogs, FlowLogsArgs
+from zappa_vpc.components.lambda_network import LambdaNetwork, LambdaNetworkArgs
+from zappa_vpc.components.nat import NatGateways, NatGatewaysArgs
+from zappa_vpc.components.vpn import VpnAttachment, VpnAttachmentArgs
+from zappa_vpc.plan.options import NetworkOptions, Pattern, Problem, Tier, require_valid
 
 TIER_TAG = "zappa-vpc:tier"
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pulumi
 import pulumi_aws as aws
 
-from components.options import Problem
+from zappa_vpc.plan.options import Problem
 
 HTTPS_PORT = 443
 # Roles become part of child resource names, so they must be safe there.

@@ -15,10 +15,21 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.access_info import MASTER_USERNAME
-from components.iam import assume_role_policy
-from components.ingress import HTTPS_PORT, cidr_ingress_rule, client_only_security_group, client_role_problems
-from components.options import MAJOR_VERSION_PARTS, DatabaseEngine, DatabaseOptions, Problem, require_valid
+from zappa_vpc.components.ingress import (
+    HTTPS_PORT,
+    cidr_ingress_rule,
+    client_only_security_group,
+    client_role_problems,
+)
+from zappa_vpc.plan.access_info import MASTER_USERNAME
+from zappa_vpc.plan.iam import assume_role_policy
+from zappa_vpc.plan.options import (
+    MAJOR_VERSION_PARTS,
+    DatabaseEngine,
+    DatabaseOptions,
+    Problem,
+    require_valid,
+)
 
 LAMBDA_ROLE = "lambda"
 # The role under which the database admits its proxy; callers may not use it for their own groups.

@@ -1,6 +1,7 @@
 """The price table the cost estimate reads: one region's list prices, dated, with their sources.
 
-Pure Python. The shipped table is `pricing/us-east-1.json`; a user's JSON file of the same shape overrides
+Pure Python. The shipped table is `zappa_vpc/pricing/us-east-1.json`; a user's JSON file of the same shape
+overrides
 it key by key (`load_prices(override)`), so one price, a missing instance type or a whole other region can be
 given without copying the rest. Every problem in the merged table is reported at once, naming the key, the
 bad value and what would be valid.
@@ -99,7 +100,7 @@ class PriceTable:
     rds_storage_gb_month: Mapping[str, Mapping[str, float]]
 
     def describe(self) -> str:
-        """`us-east-1 list prices as of 2026-11-29 (pricing/us-east-1.json)`."""
+        """`us-east-1 list prices as of 2026-11-29 (zappa_vpc/pricing/us-east-1.json)`."""
         return f"{self.region} list prices as of {self.prices_as_of} ({' + '.join(self.files)})"
 
 
@@ -147,7 +148,7 @@ def parse_price_table(document: Any, files: Sequence[str]) -> PriceTable:
 def _display_path(path: Path) -> str:
     # Shipped tables by their place in the project; the user's file as they named it.
     try:
-        return str(path.resolve().relative_to(DEFAULT_PRICES.parent.parent))
+        return str(path.resolve().relative_to(DEFAULT_PRICES.parents[2]))
     except ValueError:
         return str(path)
 

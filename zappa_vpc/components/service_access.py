@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.access_info import (
+from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs
+from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
+from zappa_vpc.components.network import VpcNetwork
+from zappa_vpc.plan.access_info import (
     BastionHost,
     DatabaseAccess,
     app_environment,
@@ -14,10 +17,7 @@ from components.access_info import (
     private_api_resource_policy,
     tunnel_command,
 )
-from components.database import PrivateDatabase, PrivateDatabaseArgs
-from components.endpoints import VpcEndpoints, VpcEndpointsArgs
-from components.network import VpcNetwork
-from components.options import ServiceAccessOptions, Tier, require_valid
+from zappa_vpc.plan.options import ServiceAccessOptions, Tier, require_valid
 
 
 @dataclass(frozen=True)

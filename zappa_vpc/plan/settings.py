@@ -12,8 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from components.addressing import AddressPlan, AddressPlanError, TierSpec, plan_addresses, prefix_for_hosts
-from components.options import (
+from zappa_vpc.plan.addressing import (
+    AddressPlan,
+    AddressPlanError,
+    TierSpec,
+    plan_addresses,
+    prefix_for_hosts,
+)
+from zappa_vpc.plan.options import (
     PATTERN_TRAITS,
     BastionAccess,
     BastionOptions,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.options import Problem, require_valid
+from zappa_vpc.plan.options import Problem, require_valid
 
 
 @dataclass(frozen=True)

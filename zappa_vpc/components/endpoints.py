@@ -15,8 +15,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.ingress import HTTPS_PORT, cidr_ingress_rule, client_only_security_group, client_role_problems
-from components.options import PRIVATE_API_SERVICE, EndpointOptions, Problem, require_valid
+from zappa_vpc.components.ingress import (
+    HTTPS_PORT,
+    cidr_ingress_rule,
+    client_only_security_group,
+    client_role_problems,
+)
+from zappa_vpc.plan.options import PRIVATE_API_SERVICE, EndpointOptions, Problem, require_valid
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
 

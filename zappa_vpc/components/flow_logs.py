@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assume_role_policy
-from components.options import FlowLogOptions, require_valid
+from zappa_vpc.plan.iam import assume_role_policy
+from zappa_vpc.plan.options import FlowLogOptions, require_valid
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 import shlex
 from dataclasses import dataclass
 
-from components.options import BastionAccess, DatabaseEngine
+from zappa_vpc.plan.options import BastionAccess, DatabaseEngine
 
 # The master user RDS creates; its password lives only in the RDS-managed secret (key `password`).
 MASTER_USERNAME = "dbadmin"

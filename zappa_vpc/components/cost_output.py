@@ -3,7 +3,8 @@
 The program cannot read the engine's list of registrations, so it watches its own: a stack transformation
 (it changes nothing) keeps each resource's type, name and inputs as it is constructed, in the engine's
 camelCase names, with every value that is still an Output marked unknown as on a first preview. At the end of
-the program `estimate()` hands that list to `components.costs.estimate_monthly_cost`: no second copy of what
+the program `estimate()` hands that list to `zappa_vpc.plan.costs.estimate_monthly_cost`: no second copy of
+what
 a pattern creates, and the output agrees with `python -m preview` (a test holds them equal for every stack).
 
 What it cannot know it says so: a price input that comes from another resource's output (an instance type
@@ -18,9 +19,9 @@ from typing import Any
 
 import pulumi
 
-from components.costs import CostEstimate, estimate_monthly_cost
-from components.prices import PriceTable, camel_case
-from components.unknown import UNKNOWN
+from zappa_vpc.plan.costs import CostEstimate, estimate_monthly_cost
+from zappa_vpc.plan.prices import PriceTable, camel_case
+from zappa_vpc.plan.unknown import UNKNOWN
 
 
 @dataclass(frozen=True)
