@@ -22,7 +22,6 @@ from typing import Any
 from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
 from preview.judge import judge
 from preview.network import describe_network
-from preview.picture import draw_network
 from preview.policy_client import PolicyConfigError, PolicyPackError, load_policy_config
 from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
 from zappa_vpc.plan.costs import estimate_monthly_cost
@@ -124,6 +123,8 @@ def preview_stack(
         return error_report(stack, f"--policy-config {args.policy_config}: {error}")
     except PolicyPackError as error:
         return error_report(stack, f"the policy pack could not judge the stack: {error}")
+    from preview.picture import draw_network  # matplotlib: imported only when a picture is drawn
+
     picture = draw_network(
         describe_network(run.records, stack), _picture_path(args, stack), command=f"python -m preview {stack}"
     )

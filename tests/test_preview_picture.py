@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextPath
 from preview_helpers import RecordBuilder, public_private_network
 
-from preview.engine import StackRun
+from preview import picture
+from preview.engine import StackRun, shipped_stacks
 from preview.network import NetworkView, Placement, describe_network
 from preview.picture import draw_network, fit, text_width
 
@@ -114,3 +118,25 @@ def test_a_subnet_without_the_tier_tag_gets_a_row_of_its_own() -> None:
 
     assert view.tiers == ("untagged",)
     assert [s.internet_route for s in view.subnet("eu-west-1a", "untagged")] == ["no internet route"]
+
+
+@pytest.mark.parametrize("stack", shipped_stacks())
+def test_text_is_measured_as_its_outline_measures_for_every_label_a_picture_draws(
+    stack: str, stack_run: Callable[..., StackRun], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drawn: list[tuple[str, float, bool]] = []
+    measure = picture.text_width
+
+    def recording(text: str, size: float, bold: bool = False) -> float:
+        drawn.append((text, size, bold))
+        return measure(text, size, bold)
+
+    monkeypatch.setattr(picture, "text_width", recording)
+    view = describe_network(stack_run(stack).records, stack)
+    draw_network(view, tmp_path / f"{stack}.png", command=f"python -m preview {stack}")
+
+    assert len(drawn) > 20, "every label is measured before it is placed"
+    for text, size, bold in set(drawn):
+        properties = FontProperties(family=picture.FONT, weight="bold" if bold else "normal")
+        outline = TextPath((0, 0), text, size=size, prop=properties).get_extents().width / 72
+        assert measure(text, size, bold) == pytest.approx(outline, abs=1e-9), repr(text)
