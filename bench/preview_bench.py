@@ -13,6 +13,7 @@ import gc
 import itertools
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -33,6 +34,15 @@ GROWTH_REPEATS = 9
 # (timer noise on a shared 2-core machine is about 10%).
 LINEAR_TOLERANCE = 1.25
 VERDICTS = {0: "allowed", 1: "blocked (mandatory violation)"}
+# The whole preview against the stack's program alone, and --all against the single previews it replaces.
+OVERHEAD_ROUNDS = 5
+OVERHEAD_LIMIT = 1.3
+OVERHEAD_TARGET_STACKS = ("dev", "prod")
+ALL_LIMIT = 0.6
+# The program alone: what `python -m preview` cannot do without (interpreter, imports, the program run).
+_PROGRAM_ONLY = (
+    "import sys\nfrom preview.engine import run_stack\nsys.exit(run_stack(sys.argv[1]).error is not None)"
+)
 
 
 @dataclass(frozen=True)
@@ -190,6 +200,60 @@ def growth_table() -> BenchReport:
     return BenchReport(f"{table}\n\n{verdict}", linear)
 
 
+def _wall_seconds(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.perf_counter() - start
+
+
+def overhead_table() -> BenchReport:
+    """Per stack, medians of fresh processes taking turns (so a busy moment hits both alike): the program
+    alone, the whole preview, their ratio; then `--all` against the sum of the single previews."""
+    stacks = shipped_stacks()
+    program: dict[str, list[float]] = {stack: [] for stack in stacks}
+    whole: dict[str, list[float]] = {stack: [] for stack in stacks}
+    together: list[float] = []
+    with tempfile.TemporaryDirectory() as pictures:
+        preview = [sys.executable, "-m", "preview", "--json", "--picture-dir", pictures]
+        for _ in range(OVERHEAD_ROUNDS):
+            for stack in stacks:
+                program[stack].append(_wall_seconds([sys.executable, "-c", _PROGRAM_ONLY, stack]))
+                whole[stack].append(_wall_seconds([*preview, stack]))
+            together.append(_wall_seconds([*preview, "--all"]))
+    rows, met = [], True
+    for stack in stacks:
+        alone, full = statistics.median(program[stack]), statistics.median(whole[stack])
+        ratio = full / alone
+        target = stack in OVERHEAD_TARGET_STACKS
+        met &= not target or ratio <= OVERHEAD_LIMIT
+        rows.append(
+            (
+                stack,
+                f"{alone:.2f}",
+                f"{full:.2f}",
+                f"{ratio:.2f}x",
+                f"<= {OVERHEAD_LIMIT:g}x" if target else "",
+            )
+        )
+    singles = sum(statistics.median(whole[stack]) for stack in stacks)
+    all_ratio = statistics.median(together) / singles
+    met &= all_ratio <= ALL_LIMIT
+    table = render_table(
+        f"The whole preview against the program alone (medians of {OVERHEAD_ROUNDS} fresh processes each)",
+        ("stack", "program alone s", "whole preview s", "ratio", "target"),
+        rows,
+        "lrrrl",
+    )
+    summary = (
+        f"--all over {len(stacks)} stacks: {statistics.median(together):.2f} s, {all_ratio:.2f}x the sum of "
+        f"the single previews ({singles:.2f} s); target <= {ALL_LIMIT:g}x"
+    )
+    return BenchReport(f"{table}\n\n{summary}", met)
+
+
 def report() -> BenchReport:
+    overhead = overhead_table()
     growth = growth_table()
-    return BenchReport(f"{stack_table()}\n\n{growth.text}", growth.targets_met)
+    return BenchReport(
+        f"{overhead.text}\n\n{stack_table()}\n\n{growth.text}", overhead.targets_met and growth.targets_met
+    )

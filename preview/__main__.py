@@ -16,13 +16,15 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
 from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
-from preview.judge import judge
+from preview.judge import POLICY_PACK_DIR, judge
 from preview.network import describe_network
-from preview.policy_client import PolicyConfigError, PolicyPackError, load_policy_config
+from preview.picture_worker import PictureWorker
+from preview.policy_client import PolicyConfigError, PolicyPackClient, PolicyPackError, load_policy_config
 from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
 from zappa_vpc.plan.costs import estimate_monthly_cost
 from zappa_vpc.plan.prices import PriceTable, PriceTableError, load_prices
@@ -108,26 +110,35 @@ def _picture_path(args: argparse.Namespace, stack: str) -> Path:
 
 
 def preview_stack(
-    stack: str, args: argparse.Namespace, policy_config: Mapping[str, Any] | None, prices: PriceTable
+    stack: str,
+    args: argparse.Namespace,
+    policy_config: Mapping[str, Any] | None,
+    prices: PriceTable,
+    *,
+    pack: PolicyPackClient | None,
+    pictures: PictureWorker,
 ) -> StackReport:
-    """Run one stack, judge it, draw it; a settings mistake becomes an error report, not a traceback."""
+    """Run one stack, judge it, draw it; a settings mistake becomes an error report, not a traceback.
+
+    The picture is drawn by the worker while the pack judges: the two are independent.
+    """
     try:
         run = run_stack(stack)
     except StackConfigError as error:
         return error_report(stack, str(error))
     if run.error is not None:
         return error_report(stack, run.error)
+    pictures.submit(
+        describe_network(run.records, stack), _picture_path(args, stack), f"python -m preview {stack}"
+    )
     try:
-        packs = None if args.no_policy else judge(run, policy_config)
+        packs = None if pack is None else judge(run, policy_config, pack=pack)
     except PolicyConfigError as error:
         return error_report(stack, f"--policy-config {args.policy_config}: {error}")
     except PolicyPackError as error:
         return error_report(stack, f"the policy pack could not judge the stack: {error}")
-    from preview.picture import draw_network  # matplotlib: imported only when a picture is drawn
-
-    picture = draw_network(
-        describe_network(run.records, stack), _picture_path(args, stack), command=f"python -m preview {stack}"
-    )
+    finally:
+        picture = pictures.result()
     cost = estimate_monthly_cost(run.resources, prices, run.config.get("aws:region"))
     return preview_report(run, packs, picture, cost)
 
@@ -142,7 +153,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
-    reports = [preview_stack(stack, args, policy_config, prices) for stack in stacks]
+    with ExitStack() as running:
+        # Both start before the first program runs, and serve every stack: the pack's start-up and
+        # matplotlib's import run on the second core meanwhile.
+        pack = None
+        if not args.no_policy:
+            pack = running.enter_context(closing(PolicyPackClient(POLICY_PACK_DIR)))
+            pack.launch()
+        pictures = running.enter_context(PictureWorker())
+        reports = [
+            preview_stack(stack, args, policy_config, prices, pack=pack, pictures=pictures)
+            for stack in stacks
+        ]
     for report in reports:
         if report.exit_code == EXIT_ERROR:
             print(report.text(), file=sys.stderr)

@@ -30,19 +30,26 @@ def judge(
     policy_config: Mapping[str, Any] | None = None,
     *,
     pack_dir: Path = POLICY_PACK_DIR,
+    pack: PolicyPackClient | None = None,
 ) -> list[PackVerdict]:
     """The pack's verdict on `run`. Raises PolicyPackError if the pack cannot run, PolicyConfigError if
-    the config names a policy or level the pack does not have."""
-    with PolicyPackClient(pack_dir) as pack:
-        info = pack.analyzer_info()
-        pack.configure(policy_config or {})
-        diagnostics = [
-            diagnostic
-            for record in run.records
-            if record.custom and not record.type.startswith("pulumi:providers:")
-            for diagnostic in pack.analyze(record)
-        ]
-        diagnostics += pack.analyze_stack(run.records)
+    the config names a policy or level the pack does not have.
+
+    `pack` is a client of the pack in `pack_dir` already started, to judge several stacks with one
+    process: each judgement configures it anew, as the CLI configures the pack once per preview.
+    """
+    if pack is None:
+        with PolicyPackClient(pack_dir) as own_pack:
+            return judge(run, policy_config, pack_dir=pack_dir, pack=own_pack)
+    info = pack.analyzer_info()
+    pack.configure(policy_config or {})
+    diagnostics = [
+        diagnostic
+        for record in run.records
+        if record.custom and not record.type.startswith("pulumi:providers:")
+        for diagnostic in pack.analyze(record)
+    ]
+    diagnostics += pack.analyze_stack(run.records)
     # Named as one would pass it to `pulumi preview --policy-pack`, from the project directory.
     local_path = str(pack_dir.relative_to(PROJECT_DIR) if pack_dir.is_relative_to(PROJECT_DIR) else pack_dir)
     version = pack_version(pack_dir) or info.version

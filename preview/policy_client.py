@@ -215,6 +215,7 @@ class PolicyPackClient:
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._info: AnalyzerInfo | None = None
+        self._startup_failure: PolicyPackError | None = None  # said again to every later call
 
     def __enter__(self) -> PolicyPackClient:
         self.start()
@@ -226,6 +227,15 @@ class PolicyPackClient:
         self.close()
 
     def start(self) -> None:
+        """Start the pack and wait until it serves."""
+        self.launch()
+        self._connect()
+
+    def launch(self) -> None:
+        """Start the pack's process without waiting for it, so that its start-up (about a second of
+        imports) overlaps other work; the first call waits until it serves."""
+        if self._process is not None:
+            return
         if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
             raise PolicyPackError(f"{self.pack_dir} is not a policy pack: it has no PulumiPolicy.yaml")
         env = {key: value for key, value in os.environ.items() if key not in _ENGINE_SETTINGS}
@@ -238,6 +248,9 @@ class PolicyPackClient:
             stderr=self._stderr,
             env=env,
         )
+
+    def _connect(self) -> None:
+        assert self._process is not None
         try:
             port = self._read_port(self._process)
             self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_CHANNEL_OPTIONS)
@@ -248,6 +261,10 @@ class PolicyPackClient:
                     f"the policy pack in {self.pack_dir} printed port {port} but did not answer there within "
                     f"{self.startup_timeout:.0f} s{self._stderr_tail()}"
                 ) from None
+        except PolicyPackError as error:
+            self._startup_failure = error
+            self.close()
+            raise
         except BaseException:
             self.close()
             raise
@@ -311,6 +328,10 @@ class PolicyPackClient:
             self._stderr = None
 
     def _call(self, method: str, request: Any) -> Any:
+        if self._stub is None and self._startup_failure is not None:
+            raise self._startup_failure
+        if self._stub is None and self._process is not None:
+            self._connect()
         if self._stub is None:
             raise PolicyPackError("the policy pack is not running: use the client as a context manager")
         try:

@@ -37,7 +37,9 @@ class FakeJudge:
         self.diagnostics = diagnostics
         self.calls: list[tuple[StackRun, Mapping[str, Any] | None]] = []
 
-    def __call__(self, run: StackRun, policy_config: Mapping[str, Any] | None) -> list[PackVerdict]:
+    def __call__(
+        self, run: StackRun, policy_config: Mapping[str, Any] | None, *, pack: object = None
+    ) -> list[PackVerdict]:
         self.calls.append((run, policy_config))
         return [PackVerdict("vpc-network-guard", "0.1.0", "policies", self.diagnostics)]
 
