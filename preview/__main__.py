@@ -7,7 +7,8 @@
 No Pulumi CLI, account, AWS credentials or network: the program runs under the SDK's mock engine in
 preview mode, and the policy pack in `policies/` judges it over the Analyzer protocol, as the CLI would.
 The report ends with the stack's fixed monthly cost, estimated from list prices.
-Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings or arguments).
+Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings, a stack or project file
+the Pulumi CLI would refuse, a policy config the pack refuses, bad arguments); with --all, the worst.
 """
 
 from __future__ import annotations
@@ -19,11 +20,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
-from preview.judge import judge
+from preview.cli_config import StackConfigError
+from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
+from preview.judge import POLICY_PACK_DIR, judge
 from preview.network import describe_network
 from preview.picture import draw_network
-from preview.policy_client import PolicyConfigError, PolicyPackError, load_policy_config
+from preview.policy_client import (
+    PolicyConfigError,
+    PolicyPackClient,
+    PolicyPackError,
+    load_policy_config,
+    policy_config_problems,
+)
 from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
 from zappa_vpc.plan.costs import estimate_monthly_cost
 from zappa_vpc.plan.prices import PriceTable, PriceTableError, load_prices
@@ -84,15 +92,28 @@ def _stacks(args: argparse.Namespace) -> list[str]:
     return stacks
 
 
-def _policy_config(path: Path | None) -> dict[str, Any] | None:
+def _policy_config(path: Path | None, check: bool) -> dict[str, Any] | None:
+    """The policy config file, checked against the pack before any program runs, as the CLI does."""
     if path is None:
         return None
     try:
-        return load_policy_config(path)
+        config = load_policy_config(path)
     except FileNotFoundError:
         raise UsageError(f"--policy-config {path}: no such file; give the path of a JSON file") from None
     except PolicyConfigError as error:
         raise UsageError(f"--policy-config {error}") from None
+    if check:
+        # engine/update.go `loadPolicyPlugins`: the CLI asks the pack for its policies and schemas, and
+        # aborts on a config they refuse before the program runs.
+        try:
+            with PolicyPackClient(POLICY_PACK_DIR) as pack:
+                problems = policy_config_problems(pack.analyzer_info(), config)
+        except PolicyPackError as error:
+            raise UsageError(f"the policy pack could not start to check --policy-config: {error}") from None
+        if problems:
+            lines = "".join(f"\n  - {problem}" for problem in problems)
+            raise UsageError(f"--policy-config {path}: the policy pack refuses this config:{lines}")
+    return config
 
 
 def _prices(path: Path | None) -> PriceTable:
@@ -117,7 +138,8 @@ def preview_stack(
     except StackConfigError as error:
         return error_report(stack, str(error))
     if run.error is not None:
-        return error_report(stack, run.error)
+        # The program refused the settings it read from the stack file (and Pulumi.yaml's defaults).
+        return error_report(stack, f"Pulumi.{stack}.yaml: {run.error}")
     try:
         packs = None if args.no_policy else judge(run, policy_config)
     except PolicyConfigError as error:
@@ -136,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         stacks = _stacks(args)
-        policy_config = _policy_config(args.policy_config)
+        policy_config = _policy_config(args.policy_config, check=not args.no_policy)
         prices = _prices(args.prices)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
