@@ -10,18 +10,26 @@ from zappa_vpc.components.cost_output import PlannedResources
 from zappa_vpc.components.network import PATTERN_COMPONENTS
 from zappa_vpc.components.service_access import ServiceAccess, ServiceAccessArgs
 from zappa_vpc.plan.prices import load_prices
-from zappa_vpc.plan.settings import CONFIG_SCHEMA, SettingsError, parse_settings
+from zappa_vpc.plan.settings import SettingsError, parse_settings
 
 
 def _available_zones() -> list[str]:
     return aws.get_availability_zones(state="available").names
 
 
+def _project_config() -> dict[str, str]:
+    """Every key in this project's namespace that the CLI passed, declared or not, so a misspelt key is
+    refused instead of ignored (the CLI passes undeclared keys on since 3.45). The language host passes
+    them in PULUMI_CONFIG; the automation API and the SDK's mocks through set_all_config."""
+    prefix = f"{pulumi.get_project()}:"
+    passed = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    return {key[len(prefix) :]: value for key, value in passed.items() if key.startswith(prefix)}
+
+
 stack = pulumi.get_stack()
-config = pulumi.Config()
 try:
     settings = parse_settings(
-        {key.name: config.get(key.name) for key in CONFIG_SCHEMA},
+        _project_config(),
         stack=stack,
         region=pulumi.Config("aws").get("region"),
         region_zones=_available_zones,

@@ -7,7 +7,8 @@
 No Pulumi CLI, account, AWS credentials or network: the program runs under the SDK's mock engine in
 preview mode, and the policy pack in `policies/` judges it over the Analyzer protocol, as the CLI would.
 The report ends with the stack's fixed monthly cost, estimated from list prices.
-Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings or arguments).
+Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings, a stack or project file
+the Pulumi CLI would refuse, a policy config the pack refuses, bad arguments); with --all, the worst.
 """
 
 from __future__ import annotations
@@ -20,11 +21,18 @@ from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
-from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
+from preview.cli_config import StackConfigError
+from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
 from preview.judge import POLICY_PACK_DIR, judge
 from preview.network import describe_network
 from preview.picture_worker import PictureWorker
-from preview.policy_client import PolicyConfigError, PolicyPackClient, PolicyPackError, load_policy_config
+from preview.policy_client import (
+    PolicyConfigError,
+    PolicyPackClient,
+    PolicyPackError,
+    load_policy_config,
+    policy_config_problems,
+)
 from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
 from zappa_vpc.plan.costs import estimate_monthly_cost
 from zappa_vpc.plan.prices import PriceTable, PriceTableError, load_prices
@@ -85,15 +93,28 @@ def _stacks(args: argparse.Namespace) -> list[str]:
     return stacks
 
 
-def _policy_config(path: Path | None) -> dict[str, Any] | None:
+def _policy_config(path: Path | None, pack: PolicyPackClient | None) -> dict[str, Any] | None:
+    """The policy config file, checked against the pack (when there is one) before any program runs, as
+    the CLI does."""
     if path is None:
         return None
     try:
-        return load_policy_config(path)
+        config = load_policy_config(path)
     except FileNotFoundError:
         raise UsageError(f"--policy-config {path}: no such file; give the path of a JSON file") from None
     except PolicyConfigError as error:
         raise UsageError(f"--policy-config {error}") from None
+    if pack is not None:
+        # engine/update.go `loadPolicyPlugins`: the CLI asks the pack for its policies and schemas, and
+        # aborts on a config they refuse before the program runs.
+        try:
+            problems = policy_config_problems(pack.analyzer_info(), config)
+        except PolicyPackError as error:
+            raise UsageError(f"the policy pack could not start to check --policy-config: {error}") from None
+        if problems:
+            lines = "".join(f"\n  - {problem}" for problem in problems)
+            raise UsageError(f"--policy-config {path}: the policy pack refuses this config:{lines}")
+    return config
 
 
 def _prices(path: Path | None) -> PriceTable:
@@ -127,7 +148,8 @@ def preview_stack(
     except StackConfigError as error:
         return error_report(stack, str(error))
     if run.error is not None:
-        return error_report(stack, run.error)
+        # The program refused the settings it read from the stack file (and Pulumi.yaml's defaults).
+        return error_report(stack, f"Pulumi.{stack}.yaml: {run.error}")
     pictures.submit(
         describe_network(run.records, stack), _picture_path(args, stack), f"python -m preview {stack}"
     )
@@ -146,21 +168,21 @@ def preview_stack(
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        stacks = _stacks(args)
-        policy_config = _policy_config(args.policy_config)
-        prices = _prices(args.prices)
-    except UsageError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERROR
     with ExitStack() as running:
-        # Both start before the first program runs, and serve every stack: the pack's start-up and
-        # matplotlib's import run on the second core meanwhile.
-        pack = None
-        if not args.no_policy:
-            pack = running.enter_context(closing(PolicyPackClient(POLICY_PACK_DIR)))
-            pack.launch()
-        pictures = running.enter_context(PictureWorker())
+        try:
+            stacks = _stacks(args)
+            prices = _prices(args.prices)
+            # The pack starts before the first program runs and serves every stack: its start-up runs
+            # on the second core meanwhile (unless a policy config must be checked against it first).
+            pack = None
+            if not args.no_policy:
+                pack = running.enter_context(closing(PolicyPackClient(POLICY_PACK_DIR)))
+                pack.launch()
+            policy_config = _policy_config(args.policy_config, pack)
+        except UsageError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_ERROR
+        pictures = running.enter_context(PictureWorker())  # matplotlib's import, on the second core too
         reports = [
             preview_stack(stack, args, policy_config, prices, pack=pack, pictures=pictures)
             for stack in stacks

@@ -1,7 +1,8 @@
 """Run a stack of this project under the SDK's mock engine and record what it registers.
 
 This plays the part of the Pulumi CLI for an offline preview: it reads `Pulumi.yaml` and
-`Pulumi.<stack>.yaml` as the CLI does (declared defaults, structured values as JSON), runs
+`Pulumi.<stack>.yaml` as the CLI does (preview/cli_config.py), hands the program its config as the
+language host does (the PULUMI_CONFIG environment variable), runs
 `__main__.py` with the mock engine in preview mode, and records every registration with its parent,
 dependencies and property dependencies: the same picture the CLI hands to a policy pack.
 """
@@ -9,6 +10,7 @@ dependencies and property dependencies: the same picture the CLI hands to a poli
 from __future__ import annotations
 
 import json
+import os
 import runpy
 import sys
 from collections.abc import Mapping
@@ -17,22 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.settings import reset_options
 from pulumi.runtime.sync_await import _sync_await
 
+from preview.cli_config import StackConfigError, load_project, merge_config, read_stack_file
 from preview.mocks import AwsMocks
 from preview.model import ResourceRecord
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = "us-east-1"
-
-
-class StackConfigError(Exception):
-    """The stack's files cannot be read the way the Pulumi CLI would read them."""
+_CONFIG_ENV = ("PULUMI_CONFIG", "PULUMI_CONFIG_SECRET_KEYS")
 
 
 @dataclass
@@ -67,55 +66,30 @@ def shipped_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def _config_string(value: Any) -> str:
-    # The CLI hands every config value to the program as a string; structured ones as JSON.
-    if isinstance(value, str):
-        return value
-    return json.dumps(value)
-
-
 def load_stack_config(
     stack: str, project_dir: Path = PROJECT_DIR, overrides: Mapping[str, Any] | None = None
 ) -> tuple[str, dict[str, str]]:
-    """The project name and the config the CLI would give the program for `stack`."""
-    project_file = project_dir / "Pulumi.yaml"
+    """The project name and the config the CLI would give the program for `stack` (see preview/cli_config.py).
+
+    `overrides` take full keys and stand in the stack file as if written there; a value of None removes a key.
+    Raises StackConfigError, naming the file, wherever the CLI would stop.
+    """
     stack_file = project_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.is_file():
         known = ", ".join(shipped_stacks(project_dir)) or "none"
         raise StackConfigError(
             f"stack '{stack}': there is no {stack_file.name}; the stacks here are: {known}"
         )
-    project = yaml.safe_load(project_file.read_text())
-    project_name = project["name"]
-
-    declared = project.get("config") or {}
-    config: dict[str, str] = {}
-    for key, declaration in declared.items():
-        full_key = key if ":" in key else f"{project_name}:{key}"
-        if isinstance(declaration, dict):
-            if "default" in declaration:
-                config[full_key] = _config_string(declaration["default"])
-        else:
-            config[full_key] = _config_string(declaration)
-
-    stack_config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-    for key, value in {**stack_config, **(overrides or {})}.items():
-        namespace, _, name = key.partition(":")
-        if namespace == project_name and name not in declared:
-            # The CLI refuses keys in the project's namespace that Pulumi.yaml does not declare.
-            raise StackConfigError(
-                f"{stack_file.name}: {key} is not a setting of {project_name}; Pulumi.yaml declares them all"
-            )
-        if isinstance(value, dict) and "secure" in value:
-            raise StackConfigError(
-                f"{stack_file.name}: {key} is an encrypted secret, which only the Pulumi CLI can read; "
-                "the offline preview needs plain values"
-            )
+    project = load_project(project_dir / "Pulumi.yaml")
+    # Undeclared keys pass, as the CLI passes them since 3.45; the program refuses those in its namespace.
+    stack_values = read_stack_file(stack_file, project)
+    for key, value in (overrides or {}).items():
         if value is None:
-            config.pop(key, None)
+            stack_values.pop(key, None)
         else:
-            config[key] = _config_string(value)
-    return project_name, config
+            stack_values[key] = value
+    values = merge_config(stack, project, stack_values, stack_file.name)
+    return project.name, {key: value.text for key, value in values.items()}
 
 
 class RecordingMonitor(MockMonitor):
@@ -173,7 +147,6 @@ def run_stack(
     run = StackRun(stack=stack, project=project_name, config=config)
 
     reset_options(project=project_name, stack=stack, preview=preview)
-    pulumi.runtime.set_all_config(config)
     monitor = RecordingMonitor(AwsMocks(region=region, preview=preview))
     pulumi.runtime.set_mocks(
         monitor.mocks, project=project_name, stack=stack, preview=preview, monitor=monitor
@@ -183,6 +156,10 @@ def run_stack(
     added_path = str(project_dir) not in sys.path
     if added_path:
         sys.path.insert(0, str(project_dir))
+    # As pulumi-language-python (main.go `constructConfig`): the program finds its config in PULUMI_CONFIG.
+    pulumi.runtime.set_all_config({}, [])
+    saved_env = {name: os.environ.get(name) for name in _CONFIG_ENV}
+    os.environ.update({"PULUMI_CONFIG": json.dumps(config), "PULUMI_CONFIG_SECRET_KEYS": "[]"})
     try:
         _sync_await(
             pulumi.runtime.stack.run_pulumi_func(lambda: runpy.run_path(program, run_name="__main__"))
@@ -193,5 +170,10 @@ def run_stack(
     finally:
         if added_path:
             sys.path.remove(str(project_dir))
+        for name, value in saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     run.records = list(monitor.records)
     return run

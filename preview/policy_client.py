@@ -12,6 +12,7 @@ them and keeps the pack's stderr for error messages instead.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import queue
@@ -161,8 +162,10 @@ def stack_request(records: Iterable[ResourceRecord]) -> analyzer_pb2.AnalyzeStac
 
 def load_policy_config(path: Path | str) -> dict[str, Any]:
     """A `--policy-pack-config` file: policy name (or "all") to a level, or to an object of
-    `enforcementLevel` and settings."""
+    `enforcementLevel` and settings. Read as analyzer/config.go `parsePolicyPackConfig` does."""
     text = Path(path).read_text()
+    if not text.strip():
+        return {}  # "Gracefully allow empty content."
     try:
         config = json.loads(text)
     except json.JSONDecodeError as error:
@@ -174,6 +177,138 @@ def load_policy_config(path: Path | str) -> dict[str, Any]:
             f"{path}: expected a JSON object of policy names, got {type(config).__name__}"
         )
     return config
+
+
+def _level_problem(name: str, entry: Any) -> str | None:
+    """analyzer/config.go `parsePolicyPackConfig` and `extractEnforcementLevel`, with their messages."""
+    if not isinstance(entry, str | dict):
+        return (
+            f'parsing "{name}": {json.dumps(entry)} is not a valid value; must be a string or object '
+            '(a level, or {"enforcementLevel": ..., setting: value})'
+        )
+    level = entry if isinstance(entry, str) else entry.get("enforcementLevel")
+    prefix = f'parsing enforcement level for "{name}": '
+    if isinstance(entry, dict) and "enforcementLevel" in entry and not isinstance(level, str):
+        return f"{prefix}{json.dumps(level)} is not a valid enforcement level; must be a string"
+    if level is not None and level not in _LEVELS:
+        return f'{prefix}"{level}" is not a valid enforcement level; use one of: {", ".join(_LEVELS)}'
+    return None
+
+
+def _json_type(value: Any) -> str:
+    # gojsonschema's names; a whole number is an integer even when written 3.0.
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "null")
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def schema_errors(schema: Mapping[str, Any], value: Any, field_name: str) -> list[str]:
+    """gojsonschema's verdict on `value`, in its words (locales.go), for the keywords a policy config schema
+    uses: type, enum, minimum/maximum (and exclusive), minLength/maxLength, items, minItems/maxItems."""
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = [kinds] if isinstance(kinds, str) else list(kinds)
+        given = _json_type(value)
+        if not (given in kinds or (given == "integer" and "number" in kinds)):
+            expected = kinds[0] if len(kinds) == 1 else f"[{','.join(kinds)}]"
+            return [f"{field_name}: Invalid type. Expected: {expected}, given: {given}"]
+    errors = []
+    if "enum" in schema and value not in schema["enum"]:
+        allowed = ", ".join(json.dumps(item) for item in schema["enum"])
+        errors.append(f"{field_name}: {field_name} must be one of the following: {allowed}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        bounds = (
+            ("minimum", lambda v, b: v >= b, "Must be greater than or equal to"),
+            ("exclusiveMinimum", lambda v, b: v > b, "Must be greater than"),
+            ("maximum", lambda v, b: v <= b, "Must be less than or equal to"),
+            ("exclusiveMaximum", lambda v, b: v < b, "Must be less than"),
+        )
+        for keyword, holds, words in bounds:
+            bound = schema.get(keyword)
+            if isinstance(bound, int | float) and not isinstance(bound, bool) and not holds(value, bound):
+                errors.append(f"{field_name}: {words} {_number(bound)}")
+    if isinstance(value, str):
+        if len(value) < schema.get("minLength", 0):
+            errors.append(
+                f"{field_name}: String length must be greater than or equal to {schema['minLength']}"
+            )
+        if "maxLength" in schema and len(value) > schema["maxLength"]:
+            errors.append(f"{field_name}: String length must be less than or equal to {schema['maxLength']}")
+    if isinstance(value, list):
+        if len(value) < schema.get("minItems", 0):
+            errors.append(f"{field_name}: Array must have at least {schema['minItems']} items")
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            errors.append(f"{field_name}: Array must have at most {schema['maxItems']} items")
+        if isinstance(schema.get("items"), Mapping):
+            for index, item in enumerate(value):
+                errors += schema_errors(schema["items"], item, f"{field_name}.{index}")
+    return errors
+
+
+def policy_config_problems(info: AnalyzerInfo, config: Mapping[str, Any]) -> list[str]:
+    """Every problem with `config` for this pack, as the CLI finds them before the program runs (engine/
+    update.go `loadPolicyPlugins`: parse, `ReconcilePolicyPackConfig` with the schema defaults, validate
+    each policy against its config schema). Names and settings the pack does not have are refused too,
+    though the CLI would silently ignore them: a typo would leave a rule at its default."""
+    names = {policy.name: policy for policy in info.policies}
+    problems = []
+    if "environments" in config:
+        problems.append(
+            "environments: Pulumi ESC environments can only be opened by the Pulumi CLI; for an offline "
+            "preview write their policy settings into the file"
+        )
+    for name, entry in config.items():
+        if name == "environments":
+            continue
+        if (level := _level_problem(name, entry)) is not None:
+            problems.append(level)
+            continue
+        if name != "all" and name not in names:
+            close = difflib.get_close_matches(name, names, n=1)
+            problems.append(
+                f'"{name}": pack {info.name} has no such policy (the Pulumi CLI would silently ignore it); '
+                + (
+                    f'did you mean "{close[0]}"?'
+                    if close
+                    else f"its policies are: {', '.join(sorted(names))}"
+                )
+            )
+    for policy in info.policies:
+        entry = config.get(policy.name)
+        given = {k: v for k, v in entry.items() if k != "enforcementLevel"} if isinstance(entry, dict) else {}
+        for setting in sorted(set(given) - set(policy.config_schema)):
+            known = sorted(policy.config_schema)
+            close = difflib.get_close_matches(setting, known, n=1)
+            problems.append(
+                f'"{policy.name}": {setting}: not a setting of this policy (the Pulumi CLI would silently '
+                "ignore it); "
+                + (
+                    f"did you mean {close[0]}?"
+                    if close
+                    else f"its settings are: {', '.join(known) or 'none'}"
+                )
+            )
+        # analyzer/config.go `validatePolicyPackConfig`: the schema defaults overlaid with the settings given.
+        settings = {
+            key: schema["default"]
+            for key, schema in policy.config_schema.items()
+            if isinstance(schema, Mapping) and "default" in schema
+        }
+        settings.update(given)
+        for key in sorted(settings):
+            schema = policy.config_schema.get(key)
+            if isinstance(schema, Mapping):
+                problems += [
+                    f"validating policy config: {info.name} {info.version}  {policy.name}: {error}"
+                    for error in schema_errors(schema, settings[key], key)
+                ]
+    return problems
 
 
 def _diagnostics(response: analyzer_pb2.AnalyzeResponse, resource_urn: str = "") -> list[PolicyDiagnostic]:
@@ -368,24 +503,16 @@ class PolicyPackClient:
         """Apply a policy config as the CLI does: every policy gets its level (configured, else "all",
         else its default) and its schema defaults overlaid with the configured settings."""
         info = self.analyzer_info()
-        names = {policy.name for policy in info.policies}
-        unknown = sorted(set(config) - names - {"all"})
-        if unknown:
-            raise PolicyConfigError(
-                f"policy config names {', '.join(unknown)}, which pack {info.name} does not "
-                f"have; its policies are: {', '.join(sorted(names))}"
-            )
+        problems = policy_config_problems(info, config)
+        if problems:
+            raise PolicyConfigError("; ".join(problems))
         everything = config.get("all")
+        everything = everything.get("enforcementLevel") if isinstance(everything, Mapping) else everything
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for policy in info.policies:
             entry = config.get(policy.name, {})
             settings = dict(entry) if isinstance(entry, Mapping) else {"enforcementLevel": entry}
             level = settings.pop("enforcementLevel", None) or everything or policy.enforcement_level
-            if level not in _LEVELS:
-                raise PolicyConfigError(
-                    f"policy config of {policy.name}: enforcementLevel {level!r} is not one of "
-                    f"{', '.join(_LEVELS)}"
-                )
             properties = {
                 key: schema["default"]
                 for key, schema in policy.config_schema.items()

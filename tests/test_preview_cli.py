@@ -7,6 +7,7 @@ pack judges the real stacks in test_e2e_stacks.py.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from preview import __main__ as cli
-from preview.engine import StackRun, run_stack, shipped_stacks
+from preview.engine import PROJECT_DIR, StackRun, run_stack, shipped_stacks
 from preview.policy_client import PolicyDiagnostic
 from preview.verdict import PackVerdict
 
@@ -178,3 +179,168 @@ def test_all_previews_every_shipped_stack_into_the_picture_dir(
     assert code == 0
     assert [d["stack"] for d in document["stacks"]] == shipped_stacks()
     assert sorted(p.name for p in tmp_path.glob("*.png")) == [f"{stack}.png" for stack in shipped_stacks()]
+
+
+@pytest.fixture
+def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[StackRun]]:
+    """The CLI pointed at a copy of this project, keeping every run it makes."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for path in [
+        PROJECT_DIR / "Pulumi.yaml",
+        PROJECT_DIR / "__main__.py",
+        *PROJECT_DIR.glob("Pulumi.*.yaml"),
+    ]:
+        shutil.copy(path, project / path.name)
+    runs: list[StackRun] = []
+
+    def run_in_copy(stack: str) -> StackRun:
+        runs.append(run_stack(stack, project_dir=project))
+        return runs[-1]
+
+    monkeypatch.setattr(cli, "run_stack", run_in_copy)
+    monkeypatch.setattr(cli, "shipped_stacks", lambda: shipped_stacks(project))
+    return project, runs
+
+
+BROKEN_STACK_FILES = [
+    (
+        "  zappa-vpc:flowLogs: yes\n",
+        "zappa-vpc:flowLogs = yes",
+        "write true or false (the CLI reads YAML 1.2",
+    ),
+    ("  zappa-vpc:azCount: [3]\n", "zappa-vpc:azCount = [3]", "must be of type 'integer'"),
+    ("  zappa-vpc:pattern: single\n   zappa-vpc:azCount: 3\n", "Pulumi.broken.yaml line 4", "fix the YAML"),
+    ("  zappa-vpc:azCount: 2\n  azCount: 3\n", "zappa-vpc:azCount and azCount", "keep one"),
+    ("  natStrategie: single\n", "zappa-vpc:natStrategie = single", "did you mean zappa-vpc:natStrategy?"),
+    (
+        "  zappa-vpc:availabilityZones: [eu-west-1a, eu-west-1b]\n",
+        "zappa-vpc:availabilityZones[0] = eu-west-1a",
+        "not an available zone of us-east-1; use some of: us-east-1a",
+    ),
+    (
+        "  zappa-vpc:availabilityZones: [us-east-1a, us-east-1b]\n  zappa-vpc:azCount: 3\n",
+        "zappa-vpc:azCount = 3",
+        "remove azCount (the listed zones decide the count), or list as many zones",
+    ),
+    (
+        "  zappa-vpc:database: none\n  zappa-vpc:databaseMultiAz: true\n  zappa-vpc:databaseProxy: true\n",
+        "zappa-vpc:databaseProxy = true",
+        "set zappa-vpc:database: postgres or mysql, or remove it",
+    ),
+    (
+        "  zappa-vpc:database: mysql\n  zappa-vpc:databaseEngineVersion: 16.4\n",
+        "zappa-vpc:databaseEngineVersion = 16.4",
+        "is a postgres version, but the engine is mysql",
+    ),
+    (
+        "  zappa-vpc:database: mysql\n  zappa-vpc:databaseEngineVersion: 8.0\n",
+        "zappa-vpc:databaseEngineVersion = 8",
+        "quote it ('8.0')",
+    ),
+    (
+        "  zappa-vpc:bastion: ssh\n  zappa-vpc:bastionSshAllowlist: [0.0.0.0/1, 128.0.0.0/1]\n",
+        "zappa-vpc:bastionSshAllowlist",
+        "together these cover 0.0.0.0/0",
+    ),
+    (
+        "  zappa-vpc:vpnCustomerGatewayIp:\n    secure: AAABAF7p3Q==\n",
+        "zappa-vpc:vpnCustomerGatewayIp is an encrypted secret",
+        "give a plain stand-in value",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "setting", "fix"), BROKEN_STACK_FILES, ids=[setting for _, setting, _ in BROKEN_STACK_FILES]
+)
+def test_a_broken_stack_file_exits_2_naming_file_setting_and_fix(
+    clean_judge: FakeJudge, project_copy, tmp_path: Path, capsys, body: str, setting: str, fix: str
+) -> None:
+    project, runs = project_copy
+    (project / "Pulumi.broken.yaml").write_text("config:\n  aws:region: us-east-1\n" + body)
+
+    code = cli.main(["broken", "--picture-dir", str(tmp_path)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Pulumi.broken.yaml" in err and setting in err and fix in err, err
+    assert "Traceback" not in err
+    assert all(record.type == "pulumi:pulumi:Stack" for run in runs for record in run.records), (
+        "nothing registered"
+    )
+    assert clean_judge.calls == [] and not (tmp_path / "broken.png").exists()
+
+
+def test_all_with_one_broken_stack_file_previews_the_others_and_exits_2(
+    clean_judge: FakeJudge, project_copy, tmp_path: Path, capsys
+) -> None:
+    project, _ = project_copy
+    (project / "Pulumi.broken.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  zappa-vpc:pattern: [single\n"
+    )
+
+    code = cli.main(["--all", "--json", "--picture-dir", str(tmp_path)])
+
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert code == 2
+    codes = {stack["stack"]: stack["exitCode"] for stack in document["stacks"]}
+    assert codes == {**dict.fromkeys(shipped_stacks(), 0), "broken": 2}
+    broken = next(stack for stack in document["stacks"] if stack["stack"] == "broken")
+    assert broken["error"].startswith("Pulumi.broken.yaml line 4: "), broken["error"]
+    assert "Traceback" not in captured.err
+
+
+def test_a_policy_setting_of_the_wrong_type_exits_2_before_the_program_runs(
+    clean_judge: FakeJudge, project_copy, tmp_path: Path, capsys
+) -> None:
+    _, runs = project_copy
+    config_file = tmp_path / "policy-config.json"
+    config_file.write_text(json.dumps({"lambda-vpc-multi-az": {"minAvailabilityZones": "three"}}))
+
+    code = cli.main(["dev", "--policy-config", str(config_file)])
+
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"--policy-config {config_file}: " in err
+    assert "lambda-vpc-multi-az: minAvailabilityZones: Invalid type. Expected: integer, given: string" in err
+    assert runs == [] and clean_judge.calls == [], "the CLI checks policy config before the program runs"
+
+
+@pytest.mark.parametrize(
+    ("config", "complaint"),
+    [
+        (
+            {"lambda-vpc-multiaz": "mandatory"},
+            "pack vpc-network-guard has no such policy (the Pulumi CLI would silently ignore it); did you "
+            'mean "lambda-vpc-multi-az"?',
+        ),
+        (
+            {"lambda-vpc-multi-az": {"minAvailabilityZone": 3}},
+            "minAvailabilityZone: not a setting of this policy (the Pulumi CLI would silently ignore it); "
+            "did you mean minAvailabilityZones?",
+        ),
+        (
+            {"lambda-vpc-multi-az": {"minAvailabilityZones": 0}},
+            "minAvailabilityZones: Must be greater than or equal to 1",
+        ),
+        ({"all": "strict"}, 'parsing enforcement level for "all": "strict" is not a valid enforcement level'),
+        (
+            {"lambda-vpc-multi-az": 3},
+            'parsing "lambda-vpc-multi-az": 3 is not a valid value; must be a string or object',
+        ),
+    ],
+)
+def test_a_policy_config_the_pack_refuses_exits_2(
+    clean_judge: FakeJudge, project_copy, tmp_path: Path, capsys, config: dict[str, Any], complaint: str
+) -> None:
+    _, runs = project_copy
+    config_file = tmp_path / "policy-config.json"
+    config_file.write_text(json.dumps(config))
+
+    code = cli.main(["dev", "--policy-config", str(config_file)])
+
+    err = capsys.readouterr().err
+    assert code == 2 and complaint in err, err
+    assert runs == []

@@ -153,12 +153,14 @@ class BastionOptions:
             "ssh_allowlist",
             self.ssh_allowlist,
             "opens SSH to the whole Internet; list your office or VPN egress CIDRs, "
-            "or use access 'ssm', which needs no inbound rule",
+            "or reach the bastion through SSM Session Manager (bastion: ssm), which needs no inbound rule",
         )
         if self.access is BastionAccess.SSH and not self.ssh_allowlist:
             problems.append(
                 Problem(
-                    "ssh_allowlist", "[]", "SSH access needs at least one allowed CIDR; or use access 'ssm'"
+                    "ssh_allowlist",
+                    [],
+                    "SSH to the bastion needs at least one allowed CIDR: list yours, or use bastion: ssm",
                 )
             )
         if self.access is BastionAccess.SSM and self.ssh_allowlist:
@@ -166,8 +168,8 @@ class BastionOptions:
                 Problem(
                     "ssh_allowlist",
                     list(self.ssh_allowlist),
-                    "is set but bastion access is 'ssm', which opens no port; set access to 'ssh' "
-                    "to open SSH to these CIDRs, or remove the allowlist",
+                    "is set but the bastion is reached through SSM (bastion: ssm), which opens no port; set "
+                    "bastion: ssh to open SSH to these CIDRs, or remove the allowlist",
                 )
             )
         return problems
@@ -432,12 +434,32 @@ def _nested(prefix: str, problem: Problem) -> Problem:
     return Problem(f"{prefix}.{problem.field}", problem.value, problem.reason)
 
 
+def admits_every_address(values: tuple[str, ...]) -> list[str]:
+    """The families ("0.0.0.0/0", "::/0") whose every address the union of `values` admits, however it is
+    spelt: 0.0.0.0/0 itself, or 0.0.0.0/1 with 128.0.0.0/1, and so on. Malformed entries are skipped."""
+    networks = [ipaddress.ip_network(value) for value in values if _is_network(value)]
+    whole = []
+    for version, world in ((4, "0.0.0.0/0"), (6, "::/0")):
+        family = [network for network in networks if network.version == version]
+        if ipaddress.ip_network(world) in ipaddress.collapse_addresses(family):
+            whole.append(world)
+    return whole
+
+
 def _client_network_problems(field_name: str, values: tuple[str, ...], world_reason: str) -> list[Problem]:
-    """Networks a rule admits: valid CIDRs, and never every address (0.0.0.0/0, ::/0), for `world_reason`."""
+    """Networks a rule admits: valid CIDRs, and never every address (0.0.0.0/0, ::/0, or a union of smaller
+    networks that covers one of them), for `world_reason`."""
     problems = _network_problems(field_name, values, "IPv4 or IPv6")
+    singles = set()
     for index, value in enumerate(values):
         if _is_network(value) and ipaddress.ip_network(value).prefixlen == 0:
+            singles.add(ipaddress.ip_network(value).version)
             problems.append(Problem(f"{field_name}[{index}]", value, world_reason))
+    for world in admits_every_address(values):
+        if ipaddress.ip_network(world).version not in singles:
+            problems.append(
+                Problem(field_name, list(values), f"together these cover {world}, so this {world_reason}")
+            )
     return problems
 
 
@@ -451,6 +473,15 @@ DATABASE_PORTS = {DatabaseEngine.POSTGRES: 5432, DatabaseEngine.MYSQL: 3306}
 DEFAULT_ENGINE_VERSIONS = {DatabaseEngine.POSTGRES: "16", DatabaseEngine.MYSQL: "8.0"}
 # Version parts naming an engine major, and so its parameter group family: 16 -> postgres16, 8.0 -> mysql8.0.
 MAJOR_VERSION_PARTS = {DatabaseEngine.POSTGRES: 1, DatabaseEngine.MYSQL: 2}
+
+
+def _engine_of_version(parts: list[str]) -> DatabaseEngine | None:
+    """The engine whose majors a version names: MySQL's are 5.x and 8.x, PostgreSQL's 9.x and 10 onwards
+    (RDS `describe-db-engine-versions`); None for anything else."""
+    major = int(parts[0])
+    if major in (5, 8):
+        return DatabaseEngine.MYSQL
+    return DatabaseEngine.POSTGRES if major >= 9 else None
 
 
 @dataclass(frozen=True)
@@ -511,13 +542,24 @@ class DatabaseOptions:
                 )
             )
         parts = self.version.split(".")
+        example = "16 or 16.4" if self.engine is DatabaseEngine.POSTGRES else "8.0 or 8.0.39"
         if len(parts) < MAJOR_VERSION_PARTS[self.engine] or not all(part.isdigit() for part in parts):
-            example = "16 or 16.4" if self.engine is DatabaseEngine.POSTGRES else "8.0 or 8.0.39"
+            # Unquoted in YAML, 8.0 is the number 8 (the Pulumi CLI hands the program "8").
+            quote = "; quote it ('8.0'): unquoted, YAML reads 8.0 as the number 8" if parts == ["8"] else ""
             problems.append(
                 Problem(
                     "engine_version",
                     self.engine_version,
-                    f"a {self.engine.value} version such as {example}, or empty for the pinned major",
+                    f"a {self.engine.value} version such as {example}, or empty for the pinned major{quote}",
+                )
+            )
+        elif (other := _engine_of_version(parts)) not in (None, self.engine):
+            problems.append(
+                Problem(
+                    "engine_version",
+                    self.engine_version,
+                    f"is a {other.value} version, but the engine is {self.engine.value}; give a "
+                    f"{self.engine.value} version such as {example}, or change the engine",
                 )
             )
         problems += _client_network_problems(

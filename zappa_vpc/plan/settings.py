@@ -7,7 +7,9 @@ the bad value and what would be valid.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -217,10 +219,30 @@ class Settings:
 
 
 def _show(value: object) -> str:
-    # Lists as the stack file would write them; an empty string visibly empty.
+    # As the stack file writes it: true, not True; lists as [a, b]; an empty string visibly empty.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        value = list(value)
     if isinstance(value, list | dict) or value == "":
         return json.dumps(value)
     return str(value)
+
+
+# Option fields and plan subjects that reasons may mention, as the stack file names them.
+_REASON_NAMES = {
+    "az_slots": f"{PROJECT}:azSlots",
+    "az_count": f"{PROJECT}:azCount",
+    "vpc_cidr": f"{PROJECT}:vpcCidr",
+    "privateApiCidrs": f"{PROJECT}:privateApiCidrs",
+    "vpnOnPremisesCidrs": f"{PROJECT}:vpnOnPremisesCidrs",
+}
+_REASON_WORDS = re.compile(r"(?<![\w:-])(" + "|".join(_REASON_NAMES) + r")\b")
+
+
+def _for_stack_file(reason: str) -> str:
+    """A reason written for the option classes, naming settings as the stack file does."""
+    return _REASON_WORDS.sub(lambda match: _REASON_NAMES[match.group(1)], reason)
 
 
 class _Reader:
@@ -232,7 +254,16 @@ class _Reader:
         self._parsed: dict[str, Any] = {}
 
     def fail(self, key: str, value: object, reason: str) -> None:
-        self.messages.append(f"{PROJECT}:{key} = {_show(value)}: {reason}")
+        self.messages.append(f"{PROJECT}:{key} = {_show(value)}: {_for_stack_file(reason)}")
+
+    def changed(self, *keys: str) -> list[str]:
+        """Those of `keys` set to something other than their declared default (the CLI passes defaults, so
+        a value equal to the default cannot be told from no value)."""
+        return [key for key in keys if self.get(key) != _default(key)]
+
+    def refuse_unused(self, keys: Sequence[str], reason: str) -> None:
+        for key in self.changed(*keys):
+            self.fail(key, self.get(key), reason)
 
     def get(self, key: str) -> Any:
         # Parsed once per key: a key read in several places reports its problem once.
@@ -244,7 +275,7 @@ class _Reader:
         spec = _SCHEMA[key]
         text = self.raw.get(key)
         if text is None:
-            return spec.default
+            return _default(key)
         match spec.type:
             case "string":
                 return text.strip()
@@ -340,13 +371,14 @@ def parse_settings(
 ) -> Settings:
     """Validate the stack's config (`raw`: key without namespace -> the CLI's string) into Settings.
 
-    `region_zones` lists the region's available AZs; it is called only when `availabilityZones` is not set.
+    `raw` holds every key of the project's namespace the CLI passed, declared or not (an undeclared one is
+    refused with the closest setting as a suggestion). `region_zones` lists the region's available AZs
+    (the `aws.get_availability_zones` data source), called once when the region is known.
     Raises SettingsError listing every problem.
     """
     read = _Reader(raw)
-    unknown = sorted(set(raw) - set(_SCHEMA))
-    for key in unknown:
-        read.fail(key, raw[key], f"not a setting of {PROJECT}; the settings are listed in Pulumi.yaml")
+    for key in sorted(set(raw) - set(_SCHEMA)):
+        read.fail(key, raw[key], _unknown_key_reason(key))
     if not region:
         read.messages.append("aws:region is not set: set it in the stack file, e.g. aws:region: us-east-1")
 
@@ -360,21 +392,16 @@ def parse_settings(
     else:
         nat = NatStrategy(nat_name)
 
-    zones = read.get("availabilityZones")
-    az_count = read.get("azCount")
-    if zones:
-        # Explicit zones decide the count (the CLI always passes azCount, as its declared default).
-        az_count = len(zones)
-    elif region and isinstance(az_count, int) and az_count >= 2:
-        available = list(region_zones())
-        if az_count > len(available):
-            read.fail("azCount", az_count, f"{region} has {len(available)} available zones; use at most that")
-        zones = tuple(available[:az_count])
-
+    zones, az_count = _zones(read, region, region_zones)
     plan = _plan(read, traits.tiers, az_count)
     bastion = _bastion(read, traits.can_use_nat)
-    vpn = _vpn(read, traits.vpn)
+    vpn = _vpn(read, pattern)
     flow_logs = FlowLogOptions(read.get("flowLogRetentionDays")) if read.get("flowLogs") else None
+    if flow_logs is None:
+        read.refuse_unused(
+            ["flowLogRetentionDays"],
+            f"flow logs are off ({PROJECT}:flowLogs: false); set {PROJECT}:flowLogs: true, or remove it",
+        )
     access = ServiceAccessOptions(
         database=_database(read, pattern),
         endpoints=EndpointOptions(
@@ -405,10 +432,65 @@ def parse_settings(
     return Settings(project=PROJECT, stack=stack, region=region or "", network=network, access=access)
 
 
+def _default(key: str) -> Any:
+    default = _SCHEMA[key].default
+    return tuple(default) if isinstance(default, list) else default
+
+
+def _unknown_key_reason(key: str) -> str:
+    # The Pulumi CLI passes undeclared keys to the program without a word (since 3.45), so a typo would
+    # silently leave the setting at its default.
+    by_case = {name.lower(): name for name in _SCHEMA}
+    close = [by_case[key.lower()]] if key.lower() in by_case else difflib.get_close_matches(key, _SCHEMA, n=1)
+    if close:
+        return f"not a setting of {PROJECT}; did you mean {PROJECT}:{close[0]}?"
+    return f"not a setting of {PROJECT}; remove it (Pulumi.yaml lists every setting)"
+
+
+def _zones(
+    read: _Reader, region: str | None, region_zones: Callable[[], Sequence[str]]
+) -> tuple[tuple[str, ...], Any]:
+    """The zones in use and their count: explicit zones must be the region's and agree with azCount."""
+    zones = read.get("availabilityZones")
+    az_count = read.get("azCount")
+    available = list(region_zones()) if region else None
+    if zones:
+        if read.changed("azCount") and az_count != len(zones):
+            read.fail(
+                "azCount",
+                az_count,
+                f"{PROJECT}:availabilityZones lists {len(zones)} zones; remove azCount (the listed zones "
+                "decide the count), or list as many zones",
+            )
+        for index, zone in enumerate(zones if available is not None else ()):
+            if zone not in available:
+                read.fail(
+                    f"availabilityZones[{index}]",
+                    zone,
+                    f"not an available zone of {region}; use some of: {', '.join(available)}",
+                )
+        return zones, len(zones)
+    if available is None or not isinstance(az_count, int) or az_count < 2:
+        return (), az_count
+    if az_count > len(available):
+        read.fail(
+            "azCount",
+            az_count,
+            f"{region} has {len(available)} available zones ({', '.join(available)}); use at most "
+            f"{len(available)}",
+        )
+    return tuple(available[:az_count]), az_count
+
+
 def _plan(read: _Reader, tiers: Sequence[Tier], az_count: Any) -> AddressPlan | None:
     """Plan all three tiers, whatever the pattern, so switching pattern later moves no subnet."""
     addresses = read.get("privateSubnetAddresses")
     prefixes = {tier: read.get(key) for tier, key in _TIER_PREFIX_KEYS.items()}
+    if read.changed("privateSubnetAddresses"):
+        read.refuse_unused(
+            ["privateSubnetPrefix"],
+            f"{PROJECT}:privateSubnetAddresses sizes the private subnets too; set one of the two",
+        )
     if isinstance(addresses, int) and addresses > 0:
         try:
             prefixes[Tier.PRIVATE] = prefix_for_hosts(addresses)
@@ -446,20 +528,26 @@ def _bastion(read: _Reader, has_private_tiers_behind_public: bool) -> BastionOpt
     if mode == AUTO:
         mode = BastionAccess.SSM.value if has_private_tiers_behind_public else "none"
     allowlist = read.get("bastionSshAllowlist")
+    if mode == "none":
+        no_bastion = "there is no bastion" + (
+            "" if read.changed("bastion") else " in this pattern by default"
+        )
+        read.refuse_unused(["bastionSshAllowlist"], f"{no_bastion}; set {PROJECT}:bastion: ssh, or remove it")
+        read.refuse_unused(["bastionInstanceType"], f"{no_bastion}; set {PROJECT}:bastion: ssm, or remove it")
     if mode in (None, "none"):
-        if allowlist:
-            read.fail(
-                "bastionSshAllowlist", list(allowlist), "is set but there is no bastion; set bastion: ssh"
-            )
         return None
     return BastionOptions(
         access=BastionAccess(mode), ssh_allowlist=allowlist, instance_type=read.get("bastionInstanceType")
     )
 
 
-def _vpn(read: _Reader, pattern_has_vpn: bool) -> VpnOptions | None:
+def _vpn(read: _Reader, pattern: Pattern) -> VpnOptions | None:
     ip = read.get("vpnCustomerGatewayIp")
-    if not pattern_has_vpn and not ip:
+    if not PATTERN_TRAITS[pattern].vpn and not ip:
+        read.refuse_unused(
+            ["vpnOnPremisesCidrs", "vpnBgpAsn", "vpnAmazonSideAsn"],
+            f"the {pattern.value} pattern has no VPN; remove it, or use the hybrid or internal pattern",
+        )
         return None
     bgp_asn = read.get("vpnBgpAsn")
     return VpnOptions(
@@ -475,11 +563,18 @@ def _database(read: _Reader, pattern: Pattern) -> DatabaseOptions | None:
     if engine == AUTO:
         wants_database = PATTERN_TRAITS[pattern].has_data_tier and pattern is not Pattern.ISOLATED
         engine = DatabaseEngine.POSTGRES.value if wants_database else "none"
+    if engine == "none":
+        why = (
+            "there is no database"
+            if read.changed("database")
+            else f"the {pattern.value} pattern has no database by default"
+        )
+        read.refuse_unused(
+            [key.name for key in CONFIG_SCHEMA if key.name.startswith("database") and key.name != "database"],
+            f"{why} ({PROJECT}:database: {read.get('database')}); set {PROJECT}:database: postgres or mysql, "
+            "or remove it",
+        )
     if engine in (None, "none"):
-        if engine == "none" and read.get("databaseProxy"):
-            read.fail(
-                "databaseProxy", True, "RDS Proxy needs a database to front; set database or drop the proxy"
-            )
         return None
     return DatabaseOptions(
         engine=DatabaseEngine(engine),
