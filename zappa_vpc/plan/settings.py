@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from zappa_vpc.plan.addressing import (
@@ -34,6 +34,7 @@ from zappa_vpc.plan.options import (
     ServiceAccessOptions,
     Tier,
     VpnOptions,
+    one_of,
 )
 
 PROJECT = "zappa-vpc"
@@ -210,6 +211,8 @@ class Settings:
     region: str
     network: NetworkOptions
     access: ServiceAccessOptions
+    # Every setting as read (config key -> typed value), for the library's args (zappa_vpc/plan/args.py).
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def plan(self) -> AddressPlan:
@@ -271,7 +274,7 @@ class _Reader:
         value = self.get(key)
         if value in allowed:
             return value
-        self.fail(key, value, f"use one of: {', '.join(allowed)}")
+        self.fail(key, value, one_of(allowed))
         return None
 
 
@@ -400,9 +403,12 @@ def parse_settings(
             problems += network.address_problems() + access.address_problems(network)
         for problem in problems:
             read.fail(_config_key(problem.field), problem.value, problem.reason)
+    values = {key: read.get(key) for key in _SCHEMA}
     if plan is None or read.messages:
         raise SettingsError(read.messages)
-    return Settings(project=PROJECT, stack=stack, region=region or "", network=network, access=access)
+    return Settings(
+        project=PROJECT, stack=stack, region=region or "", network=network, access=access, values=values
+    )
 
 
 def _plan(read: _Reader, tiers: Sequence[Tier], az_count: Any) -> AddressPlan | None:
