@@ -1,16 +1,22 @@
 """zappa-vpc: a secure network for a Zappa (AWS Lambda) Django app.
 
-Composes only: stack config -> validated settings -> network -> database and endpoints -> exports.
+Composes only, through the public API a user's program has (zappa_vpc.__all__): stack config -> validated
+settings -> network -> database and endpoints -> exports.
 """
 
 import pulumi
 import pulumi_aws as aws
 
-from zappa_vpc.components.cost_output import PlannedResources
-from zappa_vpc.components.network import PATTERN_COMPONENTS
-from zappa_vpc.components.service_access import ServiceAccess, ServiceAccessArgs
-from zappa_vpc.plan.prices import load_prices
-from zappa_vpc.plan.settings import SettingsError, parse_settings
+from zappa_vpc import (
+    PATTERN_COMPONENTS,
+    PlannedResources,
+    ServiceAccess,
+    ServiceAccessArgs,
+    SettingsError,
+    VpcArgs,
+    load_prices,
+    parse_settings,
+)
 
 
 def _available_zones() -> list[str]:
@@ -28,6 +34,7 @@ def _project_config() -> dict[str, str]:
 
 stack = pulumi.get_stack()
 try:
+    # Every mistake in the stack's config, network and access together, before anything is registered.
     settings = parse_settings(
         _project_config(),
         stack=stack,
@@ -35,12 +42,12 @@ try:
         region_zones=_available_zones,
     )
 except SettingsError as error:
-    # A user mistake: say what to fix, without a traceback, before anything is registered.
+    # A user mistake: say what to fix, without a traceback.
     raise pulumi.RunError(str(error)) from None
 
 planned = PlannedResources()  # before the first resource: the cost estimate prices what is registered
-network = PATTERN_COMPONENTS[settings.network.pattern](stack, settings.network)
-access = ServiceAccess(f"{stack}-access", ServiceAccessArgs(settings.access, settings.region, network))
+network = PATTERN_COMPONENTS[settings.network.pattern](stack, VpcArgs.from_settings(settings))
+access = ServiceAccess(f"{stack}-access", ServiceAccessArgs.from_settings(settings, network))
 
 for name, value in {**network.outputs, **access.outputs}.items():
     pulumi.export(name, value)

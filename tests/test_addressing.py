@@ -68,12 +68,15 @@ def test_subnets_follow_the_given_tier_order_but_the_layout_puts_large_subnets_f
     assert cidrs(plan.tier("public")) == ["10.0.64.0/24", "10.0.65.0/24"]
 
 
-def test_tiers_of_equal_size_are_laid_out_in_the_given_order() -> None:
-    plan = plan_addresses(
-        "10.0.0.0/16", [TierSpec("data", 24), TierSpec("public", 24)], az_count=2, az_slots=2
-    )
+def test_tiers_of_equal_size_are_laid_out_by_tier_whatever_the_order() -> None:
+    for tiers in (
+        [TierSpec("data", 24), TierSpec("public", 24)],
+        [TierSpec("public", 24), TierSpec("data", 24)],
+    ):
+        plan = plan_addresses("10.0.0.0/16", tiers, az_count=2, az_slots=2)
 
-    assert cidrs(plan.subnets) == ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24"]
+        assert [s.cidr for s in plan.tier("public")] == ["10.0.0.0/24", "10.0.1.0/24"]
+        assert [s.cidr for s in plan.tier("data")] == ["10.0.2.0/24", "10.0.3.0/24"]
 
 
 def test_usable_addresses_are_reported_per_subnet() -> None:

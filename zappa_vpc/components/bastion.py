@@ -37,7 +37,7 @@ class Bastion(pulumi.ComponentResource):
         require_valid("Bastion", args.options.problems())
         super().__init__("zappa-vpc:bastion:Bastion", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        options = args.options
+        self.options = options = args.options
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",

@@ -221,7 +221,11 @@ class PrivateDatabase(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=list(traits.log_exports),
             opts=child,
         )
-        self.secret_arn = self.instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
+        # RDS fills master_user_secrets once it manages the password; until then (or under mocks that answer
+        # only the inputs) there is none, and the ARN is empty rather than a crash.
+        self.secret_arn = self.instance.master_user_secrets.apply(
+            lambda secrets: secrets[0].secret_arn if secrets else ""
+        )
 
         self.proxy = None
         if self.proxy_security_group is not None:

@@ -7,6 +7,9 @@ the Internet), the Lambda security group and, where configured, flow logs, NAT, 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
@@ -15,13 +18,37 @@ from zappa_vpc.components.flow_logs import FlowLogs, FlowLogsArgs
 from zappa_vpc.components.lambda_network import LambdaNetwork, LambdaNetworkArgs
 from zappa_vpc.components.nat import NatGateways, NatGatewaysArgs
 from zappa_vpc.components.vpn import VpnAttachment, VpnAttachmentArgs
-from zappa_vpc.plan.options import NetworkOptions, Pattern, Problem, Tier, require_valid
+from zappa_vpc.plan.args import AccessArgs, VpcArgs, access_options, network_options
+from zappa_vpc.plan.options import Pattern, ServiceAccessOptions, Tier
 
 TIER_TAG = "zappa-vpc:tier"
 
 
+@dataclass(frozen=True)
+class AccessTarget:
+    """What ServiceAccess builds on, from one of our networks or an existing one.
+
+    options: the access, validated against the network. route_table_ids: label -> table the gateway
+    endpoints join. bastion: the bastion the database admits and tunnels go through, if any.
+    """
+
+    options: ServiceAccessOptions
+    vpc_id: pulumi.Input[str]
+    lambda_subnet_ids: Sequence[pulumi.Input[str]]
+    data_subnet_ids: Sequence[pulumi.Input[str]]
+    route_table_ids: Mapping[str, pulumi.Input[str]]
+    lambda_security_group_id: pulumi.Input[str]
+    bastion: Bastion | None = None
+
+
+def available_zones() -> list[str]:
+    """The region's available zones, in the order AWS lists them (mocks answering only the inputs: none)."""
+    return aws.get_availability_zones(state="available").names or []
+
+
 class VpcNetwork(pulumi.ComponentResource):
-    """The shared build of every pattern. Use one of the pattern classes below.
+    """The shared build of every pattern. Use one of the pattern classes below (the class is the pattern),
+    or `PATTERN_COMPONENTS[pattern]` to pick one from a setting.
 
     Attributes for the pieces built on top (database, endpoints): `vpc`, `subnets[tier]` (one per AZ, in AZ
     order), `route_tables[tier]` (label -> table), `lambda_network`, `bastion`, `nat`, `vpn`.
@@ -29,20 +56,11 @@ class VpcNetwork(pulumi.ComponentResource):
 
     PATTERN: Pattern
 
-    def __init__(
-        self, name: str, options: NetworkOptions, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
-        problems = options.problems()
-        if options.pattern is not self.PATTERN:
-            problems.append(
-                Problem(
-                    "pattern",
-                    options.pattern.value,
-                    f"{type(self).__name__} builds the {self.PATTERN.value} pattern",
-                )
-            )
-        require_valid(type(self).__name__, problems)
+    def __init__(self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # Every problem, as the stack config would report it, before anything registers.
+        options = network_options(type(self).__name__, self.PATTERN, args, available_zones)
         super().__init__(f"zappa-vpc:network:{type(self).__name__}", name, None, opts)
+        self.args = args
         self.options = options
         traits = options.traits
         zones = options.availability_zones
@@ -218,6 +236,20 @@ class VpcNetwork(pulumi.ComponentResource):
             tier.value: {label: t.id for label, t in tables.items()}
             for tier, tables in self.route_tables.items()
         }
+
+    def access_target(self, component: str, args: AccessArgs) -> AccessTarget:
+        """What ServiceAccess builds on here, with `args` checked against this network as the stack checks."""
+        lambda_tier = self.options.traits.lambda_tier
+        return AccessTarget(
+            options=access_options(component, self.PATTERN, self.options.availability_zones, self.args, args),
+            vpc_id=self.vpc.id,
+            lambda_subnet_ids=[s.id for s in self.subnets[lambda_tier]],
+            data_subnet_ids=[s.id for s in self.subnets.get(Tier.DATA, [])],
+            # Gateway endpoints join every table the Lambda or the database uses (the public one in `single`).
+            route_table_ids=self.labelled_route_table_ids(include_public=lambda_tier is Tier.PUBLIC),
+            lambda_security_group_id=self.lambda_network.security_group.id,
+            bastion=self.bastion,
+        )
 
     def labelled_route_table_ids(self, include_public: bool = False) -> dict[str, pulumi.Output[str]]:
         """Every route table, the public one only if asked, labelled `<tier>-<label>`."""

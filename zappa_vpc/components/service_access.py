@@ -8,7 +8,8 @@ import pulumi
 
 from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs
 from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
-from zappa_vpc.components.network import VpcNetwork
+from zappa_vpc.components.existing_network import ExistingNetwork
+from zappa_vpc.components.network import AccessTarget, VpcNetwork
 from zappa_vpc.plan.access_info import (
     BastionHost,
     DatabaseAccess,
@@ -17,16 +18,22 @@ from zappa_vpc.plan.access_info import (
     private_api_resource_policy,
     tunnel_command,
 )
-from zappa_vpc.plan.options import ServiceAccessOptions, Tier, require_valid
+from zappa_vpc.plan.args import AccessArgs
+from zappa_vpc.plan.settings import Settings
 
 
-@dataclass(frozen=True)
-class ServiceAccessArgs:
-    """options: database and endpoints, checked against the network's pattern. region: for endpoint names."""
+@dataclass(frozen=True, kw_only=True)
+class ServiceAccessArgs(AccessArgs):
+    """network: one of our VPC patterns, or an ExistingNetwork. region: for the endpoints' service names.
+    The other fields are the database and endpoint settings of the stack config (see AccessArgs)."""
 
-    options: ServiceAccessOptions
+    network: VpcNetwork | ExistingNetwork
     region: str
-    network: VpcNetwork
+
+    @classmethod
+    def from_settings(cls, settings: Settings, network: VpcNetwork) -> ServiceAccessArgs:
+        """The access half of parsed stack settings, on the network built from them."""
+        return cls._from_values(settings.values, network=network, region=settings.region)
 
 
 class ServiceAccess(pulumi.ComponentResource):
@@ -39,42 +46,37 @@ class ServiceAccess(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        network = args.network
-        require_valid("ServiceAccess", args.options.problems(network.options))
+        # Every problem, checked against the network as the stack config is, before anything registers.
+        target = args.network.access_target("ServiceAccess", args)
         super().__init__("zappa-vpc:service_access:ServiceAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        lambda_tier = network.options.traits.lambda_tier
-        lambda_group_id = network.lambda_network.security_group.id
+        self.options = target.options
 
         self.database = None
-        database_options = args.options.database
+        database_options = target.options.database
         if database_options is not None:
-            clients = {"lambda": lambda_group_id}
-            if network.bastion is not None:
-                clients["bastion"] = network.bastion.security_group.id
+            clients = {"lambda": target.lambda_security_group_id}
+            if target.bastion is not None:
+                clients["bastion"] = target.bastion.security_group.id
             self.database = PrivateDatabase(
                 f"{name}-db",
-                PrivateDatabaseArgs(
-                    database_options, network.vpc.id, [s.id for s in network.subnets[Tier.DATA]], clients
-                ),
+                PrivateDatabaseArgs(database_options, target.vpc_id, target.data_subnet_ids, clients),
                 child,
             )
 
         # Private DNS sends every caller of these services in the VPC to the endpoints, the database proxy
         # included (it fetches the database secret), so each caller's group is a client.
-        endpoint_clients = {"lambda": lambda_group_id}
+        endpoint_clients = {"lambda": target.lambda_security_group_id}
         if self.database is not None and self.database.proxy_security_group is not None:
             endpoint_clients["database-proxy"] = self.database.proxy_security_group.id
-        # Gateway endpoints go on every table the Lambda or the database uses (the public one in `single`).
-        route_table_ids = network.labelled_route_table_ids(include_public=lambda_tier is Tier.PUBLIC)
         self.endpoints = VpcEndpoints(
             f"{name}-endpoints",
             VpcEndpointsArgs(
-                args.options.endpoints,
+                target.options.endpoints,
                 args.region,
-                network.vpc.id,
-                route_table_ids,
-                [s.id for s in network.subnets[lambda_tier]],
+                target.vpc_id,
+                target.route_table_ids,
+                target.lambda_subnet_ids,
                 endpoint_clients,
             ),
             child,
@@ -93,20 +95,20 @@ class ServiceAccess(pulumi.ComponentResource):
                 "zappa_apigateway_policy": private_api.id.apply(private_api_resource_policy),
             }
         if self.database is not None:
-            self.outputs |= self._database_outputs(args, self.database)
+            self.outputs |= self._database_outputs(args.region, target, self.database)
         self.register_outputs(self.outputs)
 
     @staticmethod
     def _database_outputs(
-        args: ServiceAccessArgs, database: PrivateDatabase
+        region: str, target: AccessTarget, database: PrivateDatabase
     ) -> dict[str, pulumi.Input[object]]:
-        options = args.options.database
+        options = target.options.database
         assert options is not None
 
         def access(host: pulumi.Input[str]) -> pulumi.Output[DatabaseAccess]:
             return pulumi.Output.all(host, database.secret_arn).apply(
                 lambda values: DatabaseAccess(
-                    options.engine, values[0], options.port, options.database_name, values[1], args.region
+                    options.engine, values[0], options.port, options.database_name, values[1], region
                 )
             )
 
@@ -119,11 +121,10 @@ class ServiceAccess(pulumi.ComponentResource):
         # Administrators reach the instance itself (the proxy admits the Lambda only): through the bastion,
         # or straight over the VPN from the admitted corporate networks. Without either there is no way in.
         admin_access = access(database.instance.address)
-        bastion = args.network.bastion
-        bastion_options = args.network.options.bastion
-        if bastion is not None and bastion_options is not None:
+        bastion = target.bastion
+        if bastion is not None:
             host = pulumi.Output.all(bastion.instance.id, bastion.instance.public_ip).apply(
-                lambda values: BastionHost(values[0], bastion_options.access, values[1] or "")
+                lambda values: BastionHost(values[0], bastion.options.access, values[1] or "")
             )
             outputs["database_tunnel_command"] = pulumi.Output.all(admin_access, host).apply(
                 lambda values: tunnel_command(*values)

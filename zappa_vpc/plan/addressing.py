@@ -4,10 +4,11 @@ Pure integer arithmetic over `ipaddress` (no Pulumi import), so the settings mod
 offline preview and the benchmarks share one plan and one set of refusals.
 
 Why the layout is stable: every tier reserves `az_slots` equal, contiguous slots, and the tiers are laid out
-from the start of the VPC, largest subnets first (ties in the given order). The CIDR of (tier, AZ index)
-therefore depends only on the VPC CIDR, the tiers' prefixes and `az_slots`, never on how many AZs are in use:
-adding an AZ fills the next reserved slot and moves nothing (a moved subnet is a replaced subnet). Largest
-first also means every block ends on a boundary aligned for the next one, so no address is lost to alignment.
+from the start of the VPC, largest subnets first (ties by tier: public, private, data, then by name). The CIDR
+of (tier, AZ index) therefore depends only on the VPC CIDR, the tiers' prefixes and `az_slots`, never on how
+many AZs are in use, nor on the order the tiers are listed in: adding an AZ fills the next reserved slot
+and moves nothing (a moved subnet is a replaced subnet). Largest first also means every block ends on a
+boundary aligned for the next one, so no address is lost to alignment.
 What does move subnets: changing `az_slots`, changing a tier's prefix, or adding a tier with larger subnets
 than an existing one; settle those before the first deployment.
 
@@ -185,9 +186,10 @@ def plan_addresses(
 ) -> AddressPlan:
     """Plan one subnet per AZ in use for every tier, or raise `AddressPlanError` listing every problem.
 
-    `tiers`: in canonical order, each with the prefix of its subnets. `az_slots`: slots every tier reserves,
-    the most AZs the plan can grow to without moving a subnet. `explicit`: for some tiers, the CIDRs to use
-    instead of planning them, one per AZ in use in AZ order (e.g. to adopt existing subnets).
+    `tiers`: in any order (where a tier lands depends on its name and prefix only), each with the prefix of
+    its subnets. `az_slots`: slots every tier reserves, the most AZs the plan can grow to without moving a
+    subnet. `explicit`: for some tiers, the CIDRs to use instead of planning them, one per AZ in use in AZ
+    order (e.g. to adopt existing subnets).
     """
     problems: list[PlanProblem] = []
     explicit = explicit or {}
@@ -405,11 +407,21 @@ def _parse_explicit(
     return pinned
 
 
+# Ties between equal prefixes are broken by tier, never by the order of the list given, so reordering the
+# tiers cannot swap CIDRs between them (a moved subnet is a replaced subnet).
+_TIER_ORDER = ("public", "private", "data")
+
+
+def _tier_rank(name: str) -> tuple[int, str]:
+    return (_TIER_ORDER.index(name) if name in _TIER_ORDER else len(_TIER_ORDER), name)
+
+
 def _lay_out(vpc: _Block, tiers: Sequence[TierSpec], az_slots: int) -> dict[str, tuple[_Block, ...]]:
-    """Every tier's `az_slots` slots, largest subnets first (sorted is stable: ties keep the given order)."""
+    """Every tier's `az_slots` slots, largest subnets first, ties by tier (public, private, data, then by
+    name)."""
     slots = {}
     start = vpc.start
-    for tier in sorted(tiers, key=lambda tier: tier.prefix):
+    for tier in sorted(tiers, key=lambda tier: (tier.prefix, *_tier_rank(tier.name))):
         size = _size(tier.prefix)
         slots[tier.name] = tuple(_Block(start + index * size, tier.prefix) for index in range(az_slots))
         start += az_slots * size

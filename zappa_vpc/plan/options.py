@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -118,6 +119,27 @@ class Problem:
     reason: str
 
 
+def one_of(allowed: Sequence[str]) -> str:
+    """The reason given for a choice outside `allowed`, by the stack config and the options alike."""
+    return f"use one of: {', '.join(allowed)}"
+
+
+def _accept_string(options: object, field_name: str, enum: type[StrEnum]) -> None:
+    """Let a choice be given as its string value (`"ssh"` for BastionAccess.SSH); a string that is no value
+    is kept, for `_choice_problems` to refuse."""
+    value = getattr(options, field_name)
+    if isinstance(value, str) and not isinstance(value, enum) and value in enum._value2member_map_:
+        object.__setattr__(options, field_name, enum(value))
+
+
+def _choice_problems(options: object, choices: dict[str, type[StrEnum]]) -> list[Problem]:
+    return [
+        Problem(name, getattr(options, name), one_of([member.value for member in enum]))
+        for name, enum in choices.items()
+        if not isinstance(getattr(options, name), enum)
+    ]
+
+
 def _network_problems(field_name: str, values: tuple[str, ...], what: str) -> list[Problem]:
     problems = []
     for index, value in enumerate(values):
@@ -142,6 +164,9 @@ class BastionOptions:
     ssh_allowlist: tuple[str, ...] = ()
     instance_type: str = "t4g.nano"
 
+    def __post_init__(self) -> None:
+        _accept_string(self, "access", BastionAccess)
+
     @property
     def architecture(self) -> str:
         """Graviton families (t4g, m7g, c8g...) run arm64 images; the rest x86_64."""
@@ -149,6 +174,8 @@ class BastionOptions:
         return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
 
     def problems(self) -> list[Problem]:
+        if choice := _choice_problems(self, {"access": BastionAccess}):
+            return choice
         problems = _client_network_problems(
             "ssh_allowlist",
             self.ssh_allowlist,
@@ -513,6 +540,9 @@ class DatabaseOptions:
     proxy: bool = False
     admin_cidrs: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        _accept_string(self, "engine", DatabaseEngine)
+
     @property
     def port(self) -> int:
         return DATABASE_PORTS[self.engine]
@@ -522,6 +552,8 @@ class DatabaseOptions:
         return self.engine_version or DEFAULT_ENGINE_VERSIONS[self.engine]
 
     def problems(self) -> list[Problem]:
+        if choice := _choice_problems(self, {"engine": DatabaseEngine}):
+            return choice
         problems = []
         if not 20 <= self.storage_gb <= 65_536:
             problems.append(Problem("storage_gb", self.storage_gb, "gp3 storage is 20 to 65536 GiB"))

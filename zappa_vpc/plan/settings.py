@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from zappa_vpc.plan.addressing import (
@@ -36,6 +36,7 @@ from zappa_vpc.plan.options import (
     ServiceAccessOptions,
     Tier,
     VpnOptions,
+    one_of,
 )
 
 PROJECT = "zappa-vpc"
@@ -212,6 +213,8 @@ class Settings:
     region: str
     network: NetworkOptions
     access: ServiceAccessOptions
+    # Every setting as read (config key -> typed value), for the library's args (zappa_vpc/plan/args.py).
+    values: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def plan(self) -> AddressPlan:
@@ -302,7 +305,7 @@ class _Reader:
         value = self.get(key)
         if value in allowed:
             return value
-        self.fail(key, value, f"use one of: {', '.join(allowed)}")
+        self.fail(key, value, one_of(allowed))
         return None
 
 
@@ -427,9 +430,12 @@ def parse_settings(
             problems += network.address_problems() + access.address_problems(network)
         for problem in problems:
             read.fail(_config_key(problem.field), problem.value, problem.reason)
+    values = {key: read.get(key) for key in _SCHEMA}
     if plan is None or read.messages:
         raise SettingsError(read.messages)
-    return Settings(project=PROJECT, stack=stack, region=region or "", network=network, access=access)
+    return Settings(
+        project=PROJECT, stack=stack, region=region or "", network=network, access=access, values=values
+    )
 
 
 def _default(key: str) -> Any:
@@ -462,7 +468,8 @@ def _zones(
                 f"{PROJECT}:availabilityZones lists {len(zones)} zones; remove azCount (the listed zones "
                 "decide the count), or list as many zones",
             )
-        for index, zone in enumerate(zones if available is not None else ()):
+        # No answer (no region, or mocks that answer nothing) cannot refute a zone: only a list can.
+        for index, zone in enumerate(zones if available else ()):
             if zone not in available:
                 read.fail(
                     f"availabilityZones[{index}]",
