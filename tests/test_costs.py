@@ -265,3 +265,54 @@ def test_vpn_tunnel_keys_kept_in_secrets_manager_are_priced(stack_run):
     keys = line(estimate, "Secrets Manager secret (VPN tunnel keys)")
     assert (keys.quantity, keys.monthly_usd) == (1, 0.40)
     assert line(estimate, "Site-to-Site VPN connection").monthly_usd == 36.50
+
+
+def test_a_major_past_standard_support_is_charged_extended_support_per_vcpu_and_standby():
+    """MySQL 8.0 left RDS standard support on 2026-07-31; on the prices' date it is in year 1 or 2."""
+    estimate = _database_estimate(
+        DatabaseOptions(engine=DatabaseEngine.MYSQL, engine_version="8.0", multi_az=True)
+    )
+
+    assert PRICES.prices_as_of > date(2026, 7, 31)
+    extended = line(estimate, "RDS Extended Support (mysql 8.0, years 1-2)")
+    # db.t4g.micro has 2 vCPUs; the Multi-AZ standby is billed too.
+    assert (extended.quantity, extended.unit_price) == (4, 0.1)
+    assert extended.monthly_usd == pytest.approx(4 * 0.1 * 730)
+
+
+def test_a_supported_major_pays_no_extended_support():
+    for options in (DatabaseOptions(), DatabaseOptions(engine=DatabaseEngine.MYSQL)):
+        estimate = _database_estimate(options)
+        assert not [each for each in estimate.lines if each.item.startswith("RDS Extended Support")]
+
+
+def test_year_three_of_extended_support_costs_the_higher_rate(tmp_path):
+    override = tmp_path / "prices.json"
+    override.write_text(json.dumps({"pricesAsOf": "2026-11-29"}))
+    postgres_11 = ResourceRecord(
+        "urn:db",
+        DB_INSTANCE,
+        "db",
+        True,
+        {
+            "engine": "postgres",
+            "engineVersion": "11.22",
+            "instanceClass": "db.t4g.micro",
+            "storageType": "gp3",
+        },
+    )
+
+    # PostgreSQL 11 left standard support on 2024-02-29: 2026-11-29 is in year 3.
+    extended = line(
+        estimate_monthly_cost([postgres_11], load_prices(override)),
+        "RDS Extended Support (postgres 11, year 3)",
+    )
+    assert (extended.quantity, extended.unit_price) == (2, 0.2)
+
+
+def test_the_estimate_names_cloudwatch_logs_for_database_exports_and_flow_logs(stack_run):
+    prod = estimate_of(stack_run("prod"))
+
+    logs = "CloudWatch Logs ingestion 0.5 USD/GB and storage 0.03 USD/GB-month"
+    assert f"RDS log exports (postgresql, upgrade): {logs} for as long as they are kept" in prod.excluded
+    assert any(item.startswith("VPC flow logs: ") and logs in item for item in prod.excluded), prod.excluded

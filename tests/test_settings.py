@@ -113,7 +113,7 @@ BAD_SETTINGS = [
     ),
     (
         {"database": "mysql", "databaseEngineVersion": "8"},
-        "zappa-vpc:databaseEngineVersion = 8: a mysql version such as 8.0 or 8.0.39",
+        "zappa-vpc:databaseEngineVersion = 8: a mysql version such as 8.4 or 8.4.3",
     ),
 ]
 
