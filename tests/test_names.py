@@ -16,6 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.access_helpers import StandInNetwork, run_program
+from zappa_vpc.components.flow_logs import FlowLogs, FlowLogsArgs
 from zappa_vpc.plan.names import (
     DB_INSTANCE_IDENTIFIER,
     SECURITY_GROUP_NAME,
@@ -23,6 +25,7 @@ from zappa_vpc.plan.names import (
     database_names,
     physical_name,
 )
+from zappa_vpc.plan.options import FlowLogOptions
 
 SUFFIX = "0123abcd"  # a RandomId's hex: 4 bytes
 
@@ -161,3 +164,17 @@ def test_names_are_stable_across_runs():
 
 def test_security_group_name_never_starts_with_sg():
     assert not physical_name("sg-prod-access-db", SECURITY_GROUP_NAME).startswith("sg-")
+
+
+def test_a_long_stack_name_still_gives_a_flow_log_role_iam_accepts():
+    """Autonamed, `<100-character stack>-flow-logs-role` plus 7 random characters exceeds IAM's 64 and the
+    provider refuses it (pulumi/pulumi sdk/go/common/resource/resource_id.go NewUniqueName)."""
+    name = f"{'Long_Stack.' * 9}x-flow-logs"
+
+    def program() -> None:
+        network = StandInNetwork.build()
+        FlowLogs(name, FlowLogsArgs(FlowLogOptions(), network.vpc.id))
+
+    _, recorded = run_program(program)
+    role = recorded.named(f"{name}-role").properties["name"]
+    assert valid_role_name(role), role

@@ -22,6 +22,7 @@ from zappa_vpc.components.ingress import (
     client_only_security_group,
     client_role_problems,
 )
+from zappa_vpc.components.naming import stack_scoped
 from zappa_vpc.plan.access_info import MASTER_USERNAME
 from zappa_vpc.plan.iam import assume_role_policy
 from zappa_vpc.plan.names import DatabaseNames, database_names
@@ -195,7 +196,7 @@ class PrivateDatabase(pulumi.ComponentResource):
         family = parameter_group_family(options.engine, options.version)
         # Explicit names, each AWS's rules met whatever the stack is called; the hash input tells apart
         # projects and stacks sharing an account.
-        names = database_names(name, family, unique=f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}")
+        names = database_names(name, family, unique=stack_scoped(name))
         self.names = names
         warning = extended_support_warning(options, date.today())
         if warning:
