@@ -385,8 +385,8 @@ class PrivateDatabase(pulumi.ComponentResource):
             f"{name}-proxy-role",
             name=names.proxy_role,
             description="RDS Proxy reads the database's managed secret",
-            # AWS's documented trust policy for the proxy role: the service principal, no condition
-            # (RDS User Guide, "Setting up AWS Identity and Access Management (IAM) policies" for RDS Proxy).
+            # AWS's documented trust policy for the proxy role: the service principal, no condition (RDS
+            # User Guide, "Configuring IAM authentication for RDS Proxy", rds-proxy-iam-setup).
             assume_role_policy=assume_role_policy("rds.amazonaws.com"),
             opts=child,
         )
