@@ -155,6 +155,7 @@ def test_mysql_uses_its_own_port_and_tls_setting_and_writes_the_slow_query_log_i
     assert [(p["name"], p["value"]) for p in parameters["parameters"]] == [
         ("require_secure_transport", "1"),
         ("slow_query_log", "1"),
+        ("log_output", "FILE"),
     ]
     # MySQL has no Performance Insights on the small classes; asking for it would fail the deployment.
     assert props["performanceInsightsEnabled"] is False
@@ -287,23 +288,27 @@ def test_without_a_proxy_the_host_is_the_instance_and_nothing_proxies():
     assert recorded.of_type("aws:rds/proxy:Proxy") == []
 
 
+def lambda_database(network: StandInNetwork, options: DatabaseOptions, name: str = DB) -> PrivateDatabase:
+    """A database in the stand-in network's data subnets, reached by its Lambda group only."""
+    return PrivateDatabase(
+        name,
+        PrivateDatabaseArgs(
+            options, network.vpc.id, [s.id for s in network.data_subnets], network.sg_ids("lambda")
+        ),
+    )
+
+
 def test_two_databases_do_not_collide():
     def program() -> None:
         network = StandInNetwork.build()
         for name in ("orders", "users"):
-            PrivateDatabase(
-                name,
-                PrivateDatabaseArgs(
-                    DatabaseOptions(proxy=True),
-                    network.vpc.id,
-                    [s.id for s in network.data_subnets],
-                    network.sg_ids("lambda"),
-                ),
-            )
+            lambda_database(network, DatabaseOptions(proxy=True), name)
 
     _, recorded = run_program(program)
-    assert len(recorded.of_type(INSTANCE)) == 2
+    instances = recorded.of_type(INSTANCE)
+    assert len(instances) == 2
     assert len({record.urn for record in recorded.records}) == len(recorded.records)
+    assert len({instance.properties["identifier"] for instance in instances}) == 2
 
 
 @pytest.mark.parametrize(
@@ -452,16 +457,7 @@ def registration_options(options: DatabaseOptions) -> dict[str, tuple[bool, bool
     monitor = OptionsMonitor(AwsMocks(region=REGION, preview=True))
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack="test", preview=True, monitor=monitor)
 
-    def program() -> None:
-        network = StandInNetwork.build()
-        PrivateDatabase(
-            DB,
-            PrivateDatabaseArgs(
-                options, network.vpc.id, [s.id for s in network.data_subnets], network.sg_ids("lambda")
-            ),
-        )
-
-    _sync_await(run_pulumi_func(program))
+    _sync_await(run_pulumi_func(lambda: lambda_database(StandInNetwork.build(), options)))
     return monitor.options
 
 
@@ -503,17 +499,8 @@ class InputsOnlyMocks(pulumi.runtime.Mocks):
 @pulumi.runtime.test
 def test_no_managed_secret_returned_gives_no_arn_instead_of_a_crash():
     pulumi.runtime.set_mocks(InputsOnlyMocks(), project=PROJECT, stack="test", preview=False)
-    network = StandInNetwork.build()
-    database = PrivateDatabase(
-        DB,
-        PrivateDatabaseArgs(
-            DatabaseOptions(proxy=True),
-            network.vpc.id,
-            [s.id for s in network.data_subnets],
-            network.sg_ids("lambda"),
-        ),
-    )
-    return database.secret_arn.apply(lambda arn: assert_none(arn))
+    database = lambda_database(StandInNetwork.build(), DatabaseOptions(proxy=True))
+    return database.secret_arn.apply(assert_none)
 
 
 def assert_none(value: object) -> None:

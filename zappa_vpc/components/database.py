@@ -47,7 +47,8 @@ class EngineTraits:
     tls_parameter: the parameter that makes the server refuse unencrypted connections.
     log_exports: logs sent to CloudWatch Logs, for incident response (AWS Security Hub RDS.9).
     log_parameters: what the server must be told to write those logs at all: MySQL writes no slow query
-        log unless `slow_query_log` is on (RDS User Guide, "MySQL database log files"): an empty export.
+        log unless `slow_query_log` is on, and RDS exports it only from a file, `log_output=FILE` (RDS User
+        Guide, "Publishing MySQL logs to Amazon CloudWatch Logs"): else an empty export.
     performance_insights: whether the free tier (7 days) works on every instance class. MySQL has none on
         the micro and small classes (our default), so it stays off for MySQL rather than fail a deploy.
     """
@@ -62,7 +63,11 @@ class EngineTraits:
 ENGINE_TRAITS = {
     DatabaseEngine.POSTGRES: EngineTraits("POSTGRESQL", "rds.force_ssl", ("postgresql", "upgrade"), (), True),
     DatabaseEngine.MYSQL: EngineTraits(
-        "MYSQL", "require_secure_transport", ("error", "slowquery"), (("slow_query_log", "1"),), False
+        "MYSQL",
+        "require_secure_transport",
+        ("error", "slowquery"),
+        (("slow_query_log", "1"), ("log_output", "FILE")),
+        False,
     ),
 }
 # Free Performance Insights retention, in days.
