@@ -69,6 +69,9 @@ class AwsMocks(pulumi.runtime.Mocks):
                 "endpoint": f"{host}:{args.inputs.get('port', 5432)}",
                 "masterUserSecrets": [{"secretArn": f"{secret_base}:secret:rds!{args.name}"}],
             }
+        if args.typ == "random:index/randomId:RandomId":
+            digest = hashlib.sha256(args.name.encode()).hexdigest()
+            outputs["hex"] = digest[: 2 * int(args.inputs.get("byteLength", 4))]
         if args.typ == "aws:ec2/vpc:Vpc":
             # AWS creates a main route table and a default security group with every VPC.
             main_table = _fake_id("aws:ec2/routeTable:RouteTable", f"{args.name}-main")

@@ -22,7 +22,13 @@ from zappa_vpc.plan.costs import (
     render_cost_text,
 )
 from zappa_vpc.plan.options import DatabaseEngine, DatabaseOptions, EndpointOptions
-from zappa_vpc.plan.prices import DEFAULT_PRICES, PriceTableError, load_prices, parse_price_table
+from zappa_vpc.plan.prices import (
+    DEFAULT_PRICES,
+    PriceTable,
+    PriceTableError,
+    load_prices,
+    parse_price_table,
+)
 
 PRICES = load_prices()
 AWSX_DEFAULTS = {"zappa-vpc:azCount": 3, "zappa-vpc:natStrategy": "one-per-az"}
@@ -131,7 +137,7 @@ def test_a_stack_in_another_region_is_warned_that_the_prices_are_us_east_1s(stac
     assert any("give eu-west-1's prices" in warning for warning in estimate.warnings)
 
 
-def _database_estimate(options: DatabaseOptions) -> CostEstimate:
+def _database_estimate(options: DatabaseOptions, prices: PriceTable = PRICES) -> CostEstimate:
     def program() -> None:
         network = StandInNetwork.build()
         PrivateDatabase(
@@ -145,7 +151,7 @@ def _database_estimate(options: DatabaseOptions) -> CostEstimate:
         )
 
     _, recorded = run_program(program)
-    return estimate_monthly_cost(recorded.records, PRICES, REGION)
+    return estimate_monthly_cost(recorded.records, prices, REGION)
 
 
 def test_multi_az_doubles_instance_and_storage_and_the_proxy_bills_two_vcpus_at_least():
@@ -265,3 +271,57 @@ def test_vpn_tunnel_keys_kept_in_secrets_manager_are_priced(stack_run):
     keys = line(estimate, "Secrets Manager secret (VPN tunnel keys)")
     assert (keys.quantity, keys.monthly_usd) == (1, 0.40)
     assert line(estimate, "Site-to-Site VPN connection").monthly_usd == 36.50
+
+
+def test_a_major_past_standard_support_is_charged_extended_support_per_vcpu_and_standby(tmp_path):
+    """MySQL 8.0 left RDS standard support on 2026-07-31; prices dated 2026-11-29 are in its year 1."""
+    override = tmp_path / "prices.json"
+    override.write_text(json.dumps({"pricesAsOf": "2026-11-29"}))
+    estimate = _database_estimate(
+        DatabaseOptions(engine=DatabaseEngine.MYSQL, engine_version="8.0", multi_az=True),
+        load_prices(override),
+    )
+
+    extended = line(estimate, "RDS Extended Support (mysql 8.0, years 1-2)")
+    # db.t4g.micro has 2 vCPUs; the Multi-AZ standby is billed too.
+    assert (extended.quantity, extended.unit_price) == (4, 0.1)
+    assert extended.monthly_usd == pytest.approx(4 * 0.1 * 730)
+
+
+def test_a_supported_major_pays_no_extended_support():
+    for options in (DatabaseOptions(), DatabaseOptions(engine=DatabaseEngine.MYSQL)):
+        estimate = _database_estimate(options)
+        assert not [each for each in estimate.lines if each.item.startswith("RDS Extended Support")]
+
+
+def test_year_three_of_extended_support_costs_the_higher_rate(tmp_path):
+    # Prices dated 2026-11-29, whatever the date of the shipped table.
+    override = tmp_path / "prices.json"
+    override.write_text(json.dumps({"pricesAsOf": "2026-11-29"}))
+    postgres_11 = ResourceRecord(
+        "urn:db",
+        DB_INSTANCE,
+        "db",
+        True,
+        {
+            "engine": "postgres",
+            "engineVersion": "11.22",
+            "instanceClass": "db.t4g.micro",
+            "storageType": "gp3",
+        },
+    )
+
+    # PostgreSQL 11 left standard support on 2024-02-29: 2026-11-29 is in year 3.
+    extended = line(
+        estimate_monthly_cost([postgres_11], load_prices(override)),
+        "RDS Extended Support (postgres 11, year 3)",
+    )
+    assert (extended.quantity, extended.unit_price) == (2, 0.2)
+
+
+def test_the_estimate_names_cloudwatch_logs_for_database_exports_and_flow_logs(stack_run):
+    prod = estimate_of(stack_run("prod"))
+
+    logs = "CloudWatch Logs ingestion 0.5 USD/GB and storage 0.03 USD/GB-month"
+    assert f"RDS log exports (postgresql, upgrade): {logs} for as long as they are kept" in prod.excluded
+    assert any(item.startswith("VPC flow logs: ") and logs in item for item in prod.excluded), prod.excluded

@@ -6,13 +6,22 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
+import pulumi
 import pytest
+from pulumi.runtime.settings import reset_options
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
 
+from preview.engine import RecordingMonitor
+from preview.mocks import AwsMocks
 from tests.access_helpers import (
     EGRESS_RULE,
     INGRESS_RULE,
+    PROJECT,
+    REGION,
     Recorded,
     StandInNetwork,
     resolved,
@@ -20,27 +29,32 @@ from tests.access_helpers import (
     run_rejected_program,
     walk,
 )
+from tests.test_names import valid_final_snapshot_identifier, valid_identifier
 from zappa_vpc.components.database import (
     PrivateDatabase,
     PrivateDatabaseArgs,
+    extended_support_warning,
     parameter_group_family,
-    snapshot_identifier,
 )
-from zappa_vpc.plan.options import DatabaseEngine, DatabaseOptions
+from zappa_vpc.plan.options import DatabaseEngine, DatabaseOptions, extended_support_year
 
 INSTANCE = "aws:rds/instance:Instance"
 DB = "app-db"
 
 
 def build(
-    options: DatabaseOptions, roles: tuple[str, ...] = ("lambda", "bastion"), *, preview: bool = True
+    options: DatabaseOptions,
+    roles: tuple[str, ...] = ("lambda", "bastion"),
+    *,
+    preview: bool = True,
+    name: str = DB,
 ) -> tuple[dict[str, Any], Recorded]:
     """Register the stand-in network and a database for it; return the database's resolved outputs too."""
 
     def program() -> dict[str, Any]:
         network = StandInNetwork.build()
         database = PrivateDatabase(
-            DB,
+            name,
             PrivateDatabaseArgs(
                 options=options,
                 vpc_id=network.vpc.id,
@@ -128,14 +142,21 @@ def test_database_requires_tls_and_keeps_backups(default_database):
     assert [(p["name"], p["value"]) for p in parameters["parameters"]] == [("rds.force_ssl", "1")]
 
 
-def test_mysql_uses_its_own_port_and_tls_setting():
+def test_mysql_uses_its_own_port_and_tls_setting_and_writes_the_slow_query_log_it_exports():
     _, recorded = build(DatabaseOptions(engine=DatabaseEngine.MYSQL), roles=("lambda",))
     props = recorded.named(f"{DB}-instance").properties
-    assert (props["engine"], props["engineVersion"], props["port"]) == ("mysql", "8.0", 3306)
+    # 8.4 by default: 8.0 left RDS standard support on 2026-07-31.
+    assert (props["engine"], props["engineVersion"], props["port"]) == ("mysql", "8.4", 3306)
     assert ingress_sources(recorded, f"{DB}-security-group") == {"net-lambda": ("tcp", 3306, 3306)}
     parameters = recorded.named(f"{DB}-parameters").properties
-    assert parameters["family"] == "mysql8.0"
-    assert [(p["name"], p["value"]) for p in parameters["parameters"]] == [("require_secure_transport", "1")]
+    assert parameters["family"] == "mysql8.4"
+    # The slowquery export is empty unless the server writes the slow query log.
+    assert "slowquery" in props["enabledCloudwatchLogsExports"]
+    assert [(p["name"], p["value"]) for p in parameters["parameters"]] == [
+        ("require_secure_transport", "1"),
+        ("slow_query_log", "1"),
+        ("log_output", "FILE"),
+    ]
     # MySQL has no Performance Insights on the small classes; asking for it would fail the deployment.
     assert props["performanceInsightsEnabled"] is False
 
@@ -149,7 +170,6 @@ def test_mysql_uses_its_own_port_and_tls_setting():
                 "multiAz": True,
                 "deletionProtection": True,
                 "skipFinalSnapshot": False,
-                "finalSnapshotIdentifier": f"{DB}-final",
             },
         ),
         (
@@ -232,10 +252,8 @@ def test_database_admits_the_proxy_beside_its_clients(proxied_database):
         )
         for rule in recorded.rules_of(f"{DB}-proxy-security-group", EGRESS_RULE)
     }
-    assert egress == {
-        f"{DB}-proxy-egress-database": ({f"{DB}-security-group"}, None, 5432),
-        f"{DB}-proxy-egress-secrets": (set(), "0.0.0.0/0", 443),
-    }
+    # Nothing to the world: its way to Secrets Manager is the endpoint, added by ServiceAccess.
+    assert egress == {f"{DB}-proxy-egress-database": ({f"{DB}-security-group"}, None, 5432)}
 
 
 def test_proxy_targets_the_instance_with_its_managed_secret(proxied_database):
@@ -270,23 +288,27 @@ def test_without_a_proxy_the_host_is_the_instance_and_nothing_proxies():
     assert recorded.of_type("aws:rds/proxy:Proxy") == []
 
 
+def lambda_database(network: StandInNetwork, options: DatabaseOptions, name: str = DB) -> PrivateDatabase:
+    """A database in the stand-in network's data subnets, reached by its Lambda group only."""
+    return PrivateDatabase(
+        name,
+        PrivateDatabaseArgs(
+            options, network.vpc.id, [s.id for s in network.data_subnets], network.sg_ids("lambda")
+        ),
+    )
+
+
 def test_two_databases_do_not_collide():
     def program() -> None:
         network = StandInNetwork.build()
         for name in ("orders", "users"):
-            PrivateDatabase(
-                name,
-                PrivateDatabaseArgs(
-                    DatabaseOptions(proxy=True),
-                    network.vpc.id,
-                    [s.id for s in network.data_subnets],
-                    network.sg_ids("lambda"),
-                ),
-            )
+            lambda_database(network, DatabaseOptions(proxy=True), name)
 
     _, recorded = run_program(program)
-    assert len(recorded.of_type(INSTANCE)) == 2
+    instances = recorded.of_type(INSTANCE)
+    assert len(instances) == 2
     assert len({record.urn for record in recorded.records}) == len(recorded.records)
+    assert len({instance.properties["identifier"] for instance in instances}) == 2
 
 
 @pytest.mark.parametrize(
@@ -312,9 +334,10 @@ def test_two_databases_do_not_collide():
         ),
         (
             {"options": {"engine": DatabaseEngine.MYSQL, "engine_version": "8"}},
-            "engine_version = '8': a mysql version such as 8.0",
+            "engine_version = '8': a mysql version such as 8.4",
         ),
         ({"options": {"backup_retention_days": 0}}, "backup_retention_days = 0: RDS keeps automated backups"),
+        ({"options": {"log_retention_days": 10}}, "log_retention_days = 10: CloudWatch Logs keeps logs"),
     ],
     ids=[
         "one-subnet",
@@ -325,6 +348,7 @@ def test_two_databases_do_not_collide():
         "bad-version",
         "mysql-major-only",
         "no-backups",
+        "bad-log-retention",
     ],
 )
 def test_bad_input_names_the_problem_and_registers_nothing(change: Mapping[str, Any], message: str):
@@ -356,9 +380,191 @@ def test_parameter_group_family(engine: DatabaseEngine, version: str, family: st
     assert parameter_group_family(engine, version) == family
 
 
+# A component name from a stack Pulumi allows but AWS's names do not: upper case, `_`, `.`, a digit first.
+AWKWARD = "2024_Shop.Prod-access-db"
+
+
+def test_every_aws_name_passes_the_providers_rules_whatever_the_stack_is_called():
+    _, recorded = build(DatabaseOptions(proxy=True), preview=False, name=AWKWARD)
+    instance = recorded.named(f"{AWKWARD}-instance").properties
+    identifier = instance["identifier"]
+    assert valid_identifier(identifier, 63), identifier
+    assert valid_final_snapshot_identifier(instance["finalSnapshotIdentifier"])
+    assert valid_identifier(recorded.named(f"{AWKWARD}-proxy").properties["name"], 60)
+    subnet_group = recorded.named(f"{AWKWARD}-subnet-group").properties["name"]
+    assert re.fullmatch(r"[0-9a-z_ .-]{1,255}", subnet_group), subnet_group
+    parameter_group = recorded.named(f"{AWKWARD}-parameters").properties["name"]
+    assert valid_identifier(parameter_group, 255), parameter_group
+    role = recorded.named(f"{AWKWARD}-proxy-role").properties["name"]
+    assert re.fullmatch(r"[\w+=,.@-]{1,64}", role), role
+    for group in (f"{AWKWARD}-security-group", f"{AWKWARD}-proxy-security-group"):
+        assert not recorded.named(group).properties["name"].startswith("sg-")
+    # The instance really uses the groups of those names.
+    assert recorded.source_names(recorded.named(f"{AWKWARD}-instance"), "dbSubnetGroupName") == {
+        f"{AWKWARD}-subnet-group"
+    }
+
+
+def test_a_major_upgrade_is_allowed(default_database):
+    _, recorded = default_database
+    assert recorded.named(f"{DB}-instance").properties["allowMajorVersionUpgrade"] is True
+
+
+def test_each_instance_gets_its_own_final_snapshot_name():
+    """A random suffix kept in state and renewed with every input whose change replaces the instance, so the
+    second replacement or destroy does not meet the first one's snapshot (DBSnapshotAlreadyExists)."""
+    _, recorded = build(DatabaseOptions(), preview=False)
+    instance = recorded.named(f"{DB}-instance")
+    suffix = recorded.named(f"{DB}-snapshot-suffix")
+    assert recorded.source_names(instance, "finalSnapshotIdentifier") == {f"{DB}-snapshot-suffix"}
+    identifier = instance.properties["identifier"]
+    assert instance.properties["finalSnapshotIdentifier"] == f"{identifier}-final-{suffix_hex(suffix)}"
+    # The inputs that replace an aws_db_instance (ForceNew) renew the suffix.
+    assert suffix.properties["keepers"] == {
+        "identifier": identifier,
+        "engine": "postgres",
+        "db_name": "app",
+        "username": instance.properties["username"],
+        "storage_encrypted": "true",
+    }
+
+
+def suffix_hex(record: Any) -> str:
+    return AwsMocks(REGION, preview=False).new_resource(
+        pulumi.runtime.MockResourceArgs(record.type, record.name, record.properties, "", "", True)
+    )[1]["hex"]
+
+
+def test_no_snapshot_suffix_without_a_final_snapshot():
+    _, recorded = build(DatabaseOptions(final_snapshot=False))
+    assert recorded.of_type("random:index/randomId:RandomId") == []
+
+
+class OptionsMonitor(RecordingMonitor):
+    """Also keeps each registration's resource options: protect and deleteBeforeReplace."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.options: dict[str, tuple[bool, bool]] = {}
+
+    def RegisterResource(self, request):
+        self.options[request.name] = (request.protect, request.deleteBeforeReplace)
+        return super().RegisterResource(request)
+
+
+def registration_options(options: DatabaseOptions) -> dict[str, tuple[bool, bool]]:
+    reset_options(project=PROJECT, stack="test", preview=True)
+    monitor = OptionsMonitor(AwsMocks(region=REGION, preview=True))
+    pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack="test", preview=True, monitor=monitor)
+
+    _sync_await(run_pulumi_func(lambda: lambda_database(StandInNetwork.build(), options)))
+    return monitor.options
+
+
+@pytest.mark.parametrize("deletion_protection", [True, False])
+def test_deletion_protection_also_protects_the_instance_in_pulumi(deletion_protection: bool):
+    """Protected, a replacement is refused at preview (pulumi/pulumi pkg/resource/deploy/step_generator.go:
+    "unable to replace resource ... as it is currently marked for protection") instead of creating a second
+    database. The fixed identifier makes a replacement free the name first."""
+    protect, delete_before_replace = registration_options(
+        DatabaseOptions(deletion_protection=deletion_protection, proxy=True)
+    )[f"{DB}-instance"]
+    assert (protect, delete_before_replace) == (deletion_protection, True)
+
+
+def test_exported_logs_go_to_log_groups_the_stack_owns_and_expires():
+    _, recorded = build(DatabaseOptions(log_retention_days=365), preview=False)
+    instance = recorded.named(f"{DB}-instance")
+    identifier = instance.properties["identifier"]
+    groups = {
+        record.properties["name"]: record for record in recorded.of_type("aws:cloudwatch/logGroup:LogGroup")
+    }
+    # RDS writes each export to /aws/rds/instance/<identifier>/<log>.
+    assert sorted(groups) == [f"/aws/rds/instance/{identifier}/{log}" for log in ("postgresql", "upgrade")]
+    assert {group.properties["retentionInDays"] for group in groups.values()} == {365}
+    # Created before the instance, else RDS creates them first, never expiring.
+    assert {group.urn for group in groups.values()} <= set(instance.dependencies)
+
+
+class InputsOnlyMocks(pulumi.runtime.Mocks):
+    """The plain SDK mocks: every resource returns its inputs, nothing computed (as after an import)."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+@pulumi.runtime.test
+def test_no_managed_secret_returned_gives_no_arn_instead_of_a_crash():
+    pulumi.runtime.set_mocks(InputsOnlyMocks(), project=PROJECT, stack="test", preview=False)
+    database = lambda_database(StandInNetwork.build(), DatabaseOptions(proxy=True))
+    return database.secret_arn.apply(assert_none)
+
+
+def assert_none(value: object) -> None:
+    assert value is None, value
+
+
+def test_proxy_role_trusts_rds_exactly_as_aws_documents(proxied_database):
+    """The RDS User Guide's trust policy for the RDS Proxy role: rds.amazonaws.com, no condition."""
+    _, recorded = proxied_database
+    policy = json.loads(recorded.named(f"{DB}-proxy-role").properties["assumeRolePolicy"])
+    assert policy == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+
+
 @pytest.mark.parametrize(
-    ("name", "identifier"),
-    [("app-db", "app-db-final"), ("Shop_DB--prod", "shop-db-prod-final"), ("2024-db", "db-2024-db-final")],
+    ("engine", "version", "on", "year"),
+    [
+        (DatabaseEngine.MYSQL, "8.0", date(2026, 7, 31), None),
+        (DatabaseEngine.MYSQL, "8.0.39", date(2026, 8, 1), 1),
+        (DatabaseEngine.MYSQL, "8.0", date(2028, 8, 1), 3),
+        (DatabaseEngine.MYSQL, "8.4", date(2026, 12, 1), None),
+        (DatabaseEngine.POSTGRES, "13.4", date(2026, 12, 1), 1),
+        (DatabaseEngine.POSTGRES, "16", date(2026, 12, 1), None),
+        (DatabaseEngine.POSTGRES, "99", date(2026, 12, 1), None),
+    ],
 )
-def test_snapshot_identifier_is_valid_for_rds(name: str, identifier: str):
-    assert snapshot_identifier(name) == identifier
+def test_extended_support_starts_the_day_after_standard_support_ends(engine, version, on, year):
+    assert extended_support_year(engine, version, on) == year
+
+
+def test_a_major_past_standard_support_is_warned_about_not_refused():
+    options = DatabaseOptions(engine=DatabaseEngine.MYSQL, engine_version="8.0")
+    warning = extended_support_warning(options, date(2026, 12, 1))
+    assert warning is not None and "mysql 8.0 is past the end of RDS standard support" in warning
+    assert options.problems() == []
+    assert extended_support_warning(DatabaseOptions(engine=DatabaseEngine.MYSQL), date(2026, 12, 1)) is None
+
+
+def test_the_proxy_reaches_secrets_manager_only_through_the_endpoint(stack_run):
+    """RDS Proxy reads its secret through its own interfaces in the data subnets, which have no NAT route."""
+    run = stack_run("prod")
+    assert run.error is None, run.error
+    by_urn = run.by_urn()
+    proxy_group = next(r for r in run.resources if r.name == "prod-access-db-proxy-security-group")
+    egress = {
+        rule.name: {
+            by_urn[urn].name for urn in rule.property_dependencies.get("referencedSecurityGroupId", ())
+        }
+        for rule in run.of_type(EGRESS_RULE)
+        if proxy_group.urn in rule.property_dependencies.get("securityGroupId", ())
+    }
+    assert egress == {
+        "prod-access-db-proxy-egress-database": {"prod-access-db-security-group"},
+        "prod-access-db-proxy-egress-secrets": {"prod-access-endpoints-security-group"},
+    }
+    rule = next(r for r in run.of_type(EGRESS_RULE) if r.name == "prod-access-db-proxy-egress-secrets")
+    assert (rule.properties["fromPort"], "cidrIpv4" in rule.properties) == (443, False)
+
+
+def test_a_proxy_without_the_secretsmanager_endpoint_is_refused(stack_run):
+    run = stack_run("dev", {"zappa-vpc:databaseProxy": True})
+    assert run.error is not None and "RDS Proxy reads the database secret" in run.error, run.error
+    assert "add 'secretsmanager'" in run.error and run.resources == []

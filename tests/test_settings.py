@@ -132,7 +132,7 @@ BAD_SETTINGS = [
     (
         {"database": "mysql", "databaseEngineVersion": "16.4"},
         "zappa-vpc:databaseEngineVersion = 16.4: is a postgres version, but the engine is mysql; give a "
-        "mysql version such as 8.0 or 8.0.39, or change the engine",
+        "mysql version such as 8.4 or 8.4.3, or change the engine",
     ),
     (
         {"databaseEngineVersion": "8.0.39"},
@@ -183,7 +183,7 @@ BAD_SETTINGS = [
     ),
     (
         {"database": "mysql", "databaseEngineVersion": 8.0},
-        "zappa-vpc:databaseEngineVersion = 8: a mysql version such as 8.0 or 8.0.39, or empty for the pinned "
+        "zappa-vpc:databaseEngineVersion = 8: a mysql version such as 8.4 or 8.4.3, or empty for the pinned "
         "major; quote it ('8.0'): unquoted, YAML reads 8.0 as the number 8",
     ),
 ]

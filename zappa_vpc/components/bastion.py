@@ -8,7 +8,9 @@ import pulumi
 import pulumi_aws as aws
 
 from zappa_vpc.components.ingress import cidr_ingress_rule
+from zappa_vpc.components.naming import aws_name
 from zappa_vpc.plan.iam import assume_role_policy
+from zappa_vpc.plan.names import IAM_ROLE_NAME
 from zappa_vpc.plan.options import BastionAccess, BastionOptions, require_valid
 
 SSH_PORT = 22
@@ -75,6 +77,7 @@ class Bastion(pulumi.ComponentResource):
 
         role = aws.iam.Role(
             f"{name}-role",
+            name=aws_name(f"{name}-role", IAM_ROLE_NAME),
             assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
             opts=child,
         )

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from zappa_vpc.components.naming import aws_name
 from zappa_vpc.plan.iam import assume_role_policy
+from zappa_vpc.plan.names import IAM_ROLE_NAME
 from zappa_vpc.plan.options import FlowLogOptions, require_valid
 
 
@@ -30,6 +32,7 @@ class FlowLogs(pulumi.ComponentResource):
         )
         role = aws.iam.Role(
             f"{name}-role",
+            name=aws_name(f"{name}-role", IAM_ROLE_NAME),
             assume_role_policy=aws.get_caller_identity_output().account_id.apply(
                 lambda account: assume_role_policy("vpc-flow-logs.amazonaws.com", source_account=account)
             ),

@@ -51,14 +51,18 @@ def client_only_security_group(
     clients: Mapping[str, pulumi.Input[str]],
     service: str,
     parent: pulumi.Resource,
+    group_name: str | None = None,
 ) -> aws.ec2.SecurityGroup:
     """A security group `{name}-security-group` admitting TCP `port` from `clients` only.
+
+    group_name: its AWS name (see zappa_vpc.plan.names); Pulumi names it from `name` when not given.
 
     It has no egress rule: the provider removes AWS's default allow-all egress, and these services only
     answer connections (security groups are stateful, so replies need no rule).
     """
     security_group = aws.ec2.SecurityGroup(
         f"{name}-security-group",
+        name=group_name,
         vpc_id=vpc_id,
         # Fixed text: a changed description replaces the group, so it must not list the clients.
         description=f"{service}: TCP {port} from its clients only",

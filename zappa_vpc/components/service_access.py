@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs
+from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs, proxy_secrets_egress
 from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
 from zappa_vpc.components.existing_network import ExistingNetwork
 from zappa_vpc.components.network import AccessTarget, VpcNetwork
@@ -81,6 +81,17 @@ class ServiceAccess(pulumi.ComponentResource):
             ),
             child,
         )
+
+        database = self.database
+        if database is not None and database.proxy_security_group is not None:
+            # Required with a proxy (ServiceAccessOptions.problems), so the endpoint group exists.
+            assert self.endpoints.security_group is not None
+            proxy_secrets_egress(
+                f"{name}-db",
+                proxy_security_group_id=database.proxy_security_group.id,
+                endpoint_security_group_id=self.endpoints.security_group.id,
+                parent=database,
+            )
 
         self.outputs: dict[str, pulumi.Input[object]] = {
             "gateway_endpoint_ids": {service: e.id for service, e in self.endpoints.gateway.items()},

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
+from zappa_vpc.plan.options import DatabaseEngine, extended_support_year, major_version
 from zappa_vpc.plan.prices import MULTI_AZ, SINGLE_AZ, PriceTable
 from zappa_vpc.plan.unknown import UNKNOWN
 
@@ -444,11 +445,48 @@ class _Pricer:
                 else "",
             )
         )
+        lines += self.extended_support(resource, class_prices, deployment)
         if properties.get("manageMasterUserPassword") is True:
             lines.append(self.secret(Category.DATABASE, "RDS-managed master password", resource))
         if properties.get("publiclyAccessible") is True:
             lines.append(self.public_ipv4(Category.DATABASE, "RDS instance", resource))
         return lines
+
+    def extended_support(
+        self, resource: PlannedResource, class_prices: Any, deployment: str
+    ) -> list[CostLine]:
+        """RDS Extended Support, where the engine major is past RDS standard support on the prices' date:
+        per vCPU-hour of the instance and of its Multi-AZ standby (RDS User Guide, "Amazon RDS Extended
+        Support charges")."""
+        engine, version = resource.properties.get("engine"), resource.properties.get("engineVersion")
+        if not (_known(engine) and _known(version)) or engine not in set(DatabaseEngine):
+            return []
+        engine = DatabaseEngine(engine)
+        year = extended_support_year(engine, str(version), self.prices.prices_as_of)
+        if year is None:
+            return []
+        hourly = self.prices.hourly
+        rate = (
+            hourly.rds_extended_support_per_vcpu_year1_to2
+            if year <= 2
+            else hourly.rds_extended_support_per_vcpu_year3
+        )
+        instances = 2 if deployment == MULTI_AZ else 1
+        vcpus = class_prices.vcpus * instances if class_prices else None
+        band = "years 1-2" if year <= 2 else "year 3"
+        return [
+            self.line(
+                Category.DATABASE,
+                f"RDS Extended Support ({engine.value} {major_version(engine, str(version))}, {band})",
+                resource,
+                quantity=vcpus or 0,
+                unit="vCPU",
+                unit_price=rate if vcpus is not None else None,
+                note=f"past RDS standard support on {self.prices.prices_as_of}; upgrade to stop it"
+                if vcpus is not None
+                else "bills per vCPU of the instance, whose size the price table does not tell",
+            )
+        ]
 
     def database_proxy(self, resource: PlannedResource) -> list[CostLine]:
         """RDS Proxy bills per vCPU of the database it fronts (with a minimum); our stacks have one database.
@@ -504,11 +542,22 @@ def _excluded(resources: list[PlannedResource], prices: PriceTable) -> tuple[str
         excluded.append(
             f"interface endpoint data processing: {per_gb.interface_endpoint_processing:g} {currency}/GB"
         )
+    logs = (
+        f"CloudWatch Logs ingestion {per_gb.cloud_watch_logs_ingestion:g} {currency}/GB and storage "
+        f"{per_gb.cloud_watch_logs_storage_gb_month:g} {currency}/GB-month for as long as they are kept"
+    )
     if FLOW_LOG in types:
-        excluded.append(
-            f"VPC flow logs: CloudWatch Logs ingestion {per_gb.cloud_watch_logs_ingestion:g} {currency}/GB, "
-            "plus storage"
-        )
+        excluded.append(f"VPC flow logs: {logs}")
+    exported = sorted(
+        {
+            str(log)
+            for r in resources
+            if r.type == DB_INSTANCE and isinstance(r.properties.get("enabledCloudwatchLogsExports"), list)
+            for log in r.properties["enabledCloudwatchLogsExports"]
+        }
+    )
+    if exported:
+        excluded.append(f"RDS log exports ({', '.join(exported)}): {logs}")
     if DB_INSTANCE in types:
         excluded.append(
             "RDS backups beyond the free allowance (the allocated storage), and CPU credits above baseline "

@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import StrEnum
 
 from zappa_vpc.plan.addressing import AddressPlan
@@ -497,9 +498,42 @@ class DatabaseEngine(StrEnum):
 
 DATABASE_PORTS = {DatabaseEngine.POSTGRES: 5432, DatabaseEngine.MYSQL: 3306}
 # Major versions pinned so a stack deploys the same engine every time; RDS picks the newest minor.
-DEFAULT_ENGINE_VERSIONS = {DatabaseEngine.POSTGRES: "16", DatabaseEngine.MYSQL: "8.0"}
-# Version parts naming an engine major, and so its parameter group family: 16 -> postgres16, 8.0 -> mysql8.0.
+DEFAULT_ENGINE_VERSIONS = {DatabaseEngine.POSTGRES: "16", DatabaseEngine.MYSQL: "8.4"}
+# Version parts naming an engine major, and so its parameter group family: 16 -> postgres16, 8.4 -> mysql8.4.
 MAJOR_VERSION_PARTS = {DatabaseEngine.POSTGRES: 1, DatabaseEngine.MYSQL: 2}
+# The last day of RDS standard support of each major; from the next day RDS enrols the instance in paid
+# Extended Support. Sources: RDS User Guide "Supported MySQL major versions on Amazon RDS" and the RDS for
+# PostgreSQL Release Notes "Release calendar"; MySQL 8.0's 2026-07-31 is also what AWS told users
+# (github.com/buttonmen-dev/buttonmen/issues/3098). Majors not listed have no announced date yet.
+STANDARD_SUPPORT_ENDS = {
+    DatabaseEngine.MYSQL: {"5.7": date(2024, 2, 29), "8.0": date(2026, 7, 31), "8.4": date(2029, 7, 31)},
+    DatabaseEngine.POSTGRES: {
+        "11": date(2024, 2, 29),
+        "12": date(2025, 2, 28),
+        "13": date(2026, 2, 28),
+        "14": date(2027, 2, 28),
+        "15": date(2028, 2, 29),
+        "16": date(2029, 2, 28),
+        "17": date(2030, 2, 28),
+    },
+}
+
+
+def major_version(engine: DatabaseEngine, version: str) -> str:
+    """`16.4` -> `16` for PostgreSQL; `8.0.39` -> `8.0` for MySQL."""
+    return ".".join(version.split(".")[: MAJOR_VERSION_PARTS[engine]])
+
+
+def extended_support_year(engine: DatabaseEngine, version: str, on: date) -> int | None:
+    """Which year of RDS Extended Support `version` is in `on` (1, 2, 3...), or None in standard support.
+
+    Year 1 starts the day after the end of standard support; AWS prices years 1-2 alike and year 3 higher.
+    """
+    end = STANDARD_SUPPORT_ENDS[engine].get(major_version(engine, version))
+    if end is None or on <= end:
+        return None
+    days_past = (on - end).days - 1
+    return days_past // 365 + 1
 
 
 def _engine_of_version(parts: list[str]) -> DatabaseEngine | None:
@@ -516,13 +550,16 @@ class DatabaseOptions:
     """A private RDS database in the data tier.
 
     engine: PostgreSQL by default (Django's best-supported database), or MySQL.
-    engine_version: empty for the pinned major version of the engine (16 for PostgreSQL, 8.0 for MySQL).
+    engine_version: empty for the pinned major version of the engine (16 for PostgreSQL, 8.4 for MySQL; 8.0
+        left RDS standard support on 2026-07-31, so a new 8.0 instance is billed for Extended Support).
     instance_class: db.t4g.micro by default, the smallest Graviton class; raise it for real traffic.
     storage_gb / max_storage_gb: gp3 storage, grown automatically up to the maximum.
     multi_az: a standby in a second AZ (prod). deletion_protection: refuse deletes (prod).
     final_snapshot: snapshot the database when it is deleted; on by default, off for throwaway stacks.
     backup_retention_days: automated backups kept 1..35 days (7 by default).
     proxy: RDS Proxy in front, so many concurrent Lambdas share a few connections.
+    log_retention_days: days CloudWatch Logs keeps the exported database logs; the stacks use the flow-log
+        retention (90 by default), so one setting says how long the stack keeps its logs.
     admin_cidrs: corporate networks admitted on the engine port over the VPN (hybrid and internal), for
         administrators where there is no bastion to tunnel through; none by default.
     """
@@ -538,6 +575,7 @@ class DatabaseOptions:
     final_snapshot: bool = True
     backup_retention_days: int = 7
     proxy: bool = False
+    log_retention_days: int = 90
     admin_cidrs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -574,7 +612,7 @@ class DatabaseOptions:
                 )
             )
         parts = self.version.split(".")
-        example = "16 or 16.4" if self.engine is DatabaseEngine.POSTGRES else "8.0 or 8.0.39"
+        example = "16 or 16.4" if self.engine is DatabaseEngine.POSTGRES else "8.4 or 8.4.3"
         if len(parts) < MAJOR_VERSION_PARTS[self.engine] or not all(part.isdigit() for part in parts):
             # Unquoted in YAML, 8.0 is the number 8 (the Pulumi CLI hands the program "8").
             quote = "; quote it ('8.0'): unquoted, YAML reads 8.0 as the number 8" if parts == ["8"] else ""
@@ -597,6 +635,10 @@ class DatabaseOptions:
         problems += _client_network_problems(
             "admin_cidrs", self.admin_cidrs, "would open the database to every network; list yours"
         )
+        problems += [
+            replace(problem, field="log_retention_days")
+            for problem in FlowLogOptions(self.log_retention_days).problems()
+        ]
         if not self.instance_class.startswith("db."):
             problems.append(
                 Problem("instance_class", self.instance_class, "an RDS instance class, such as db.t4g.micro")
@@ -738,19 +780,23 @@ class ServiceAccessOptions:
                 )
             )
         reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
-        if (
-            self.database is not None
-            and not reaches_internet
-            and "secretsmanager" not in self.endpoints.interface
-        ):
-            problems.append(
-                Problem(
-                    "endpoints.interface",
-                    list(self.endpoints.interface),
-                    "the Lambda has no route to the Internet here, so it cannot read the database secret; "
-                    "add 'secretsmanager'",
+        if self.database is not None and "secretsmanager" not in self.endpoints.interface:
+            # RDS Proxy reads the secret through its own interfaces in the data subnets, which have no NAT
+            # route: only the endpoint reaches Secrets Manager from there (components.database).
+            if self.database.proxy:
+                reason = "RDS Proxy reads the database secret from the data subnets, which have no route out"
+            elif not reaches_internet:
+                reason = "the Lambda has no route to the Internet here, so it cannot read the database secret"
+            else:
+                reason = ""
+            if reason:
+                problems.append(
+                    Problem(
+                        "endpoints.interface",
+                        list(self.endpoints.interface),
+                        f"{reason}; add 'secretsmanager'",
+                    )
                 )
-            )
         return problems
 
     def address_problems(self, network: NetworkOptions) -> list[Problem]:

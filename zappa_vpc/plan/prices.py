@@ -50,6 +50,9 @@ class HourlyPrices:
     interface_endpoint_per_az: float
     vpn_connection: float
     rds_proxy_per_vcpu: float
+    # RDS Extended Support, per vCPU: in years 1-2 after the end of standard support, and in year 3.
+    rds_extended_support_per_vcpu_year1_to2: float
+    rds_extended_support_per_vcpu_year3: float
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,8 @@ class PerGbPrices:
     cross_az_transfer: float
     internet_transfer_out: float
     cloud_watch_logs_ingestion: float
+    # Per GB-month kept.
+    cloud_watch_logs_storage_gb_month: float
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,12 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         "public tier, else none).",
     ),
     ConfigKey("flowLogs", "boolean", False, "Send VPC flow logs to CloudWatch Logs (turn on in prod)."),
-    ConfigKey("flowLogRetentionDays", "integer", 90, "Days CloudWatch Logs keeps the flow logs."),
+    ConfigKey(
+        "flowLogRetentionDays",
+        "integer",
+        90,
+        "Days CloudWatch Logs keeps the flow logs and the database logs.",
+    ),
     ConfigKey(
         "bastion",
         "string",
@@ -257,7 +262,10 @@ class _Reader:
         self._parsed: dict[str, Any] = {}
 
     def fail(self, key: str, value: object, reason: str) -> None:
-        self.messages.append(f"{PROJECT}:{key} = {_show(value)}: {_for_stack_file(reason)}")
+        message = f"{PROJECT}:{key} = {_show(value)}: {_for_stack_file(reason)}"
+        # A key that feeds two options (flowLogRetentionDays: flow logs and database logs) reports once.
+        if message not in self.messages:
+            self.messages.append(message)
 
     def changed(self, *keys: str) -> list[str]:
         """Those of `keys` set to something other than their declared default (the CLI passes defaults, so
@@ -328,6 +336,7 @@ _FIELD_KEYS = {
     "database.storage_gb": "databaseStorageGb",
     "database.max_storage_gb": "databaseMaxStorageGb",
     "database.backup_retention_days": "databaseBackupRetentionDays",
+    "database.log_retention_days": "flowLogRetentionDays",
     "database.instance_class": "databaseInstanceClass",
     "database.database_name": "databaseName",
     "endpoints.gateway": "gatewayEndpoints",
@@ -595,5 +604,7 @@ def _database(read: _Reader, pattern: Pattern) -> DatabaseOptions | None:
         final_snapshot=read.get("databaseFinalSnapshot"),
         backup_retention_days=read.get("databaseBackupRetentionDays"),
         proxy=read.get("databaseProxy"),
+        # One retention for every log the stack keeps.
+        log_retention_days=read.get("flowLogRetentionDays"),
         admin_cidrs=read.get("databaseAdminCidrs"),
     )
