@@ -17,12 +17,13 @@ import argparse
 import json
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from preview.cli_config import StackConfigError
 from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
-from preview.judge import POLICY_PACK_DIR, judge
+from preview.judge import POLICY_PACK_DIR, judge, pack_version
 from preview.network import describe_network
 from preview.picture import draw_network
 from preview.policy_client import (
@@ -107,7 +108,10 @@ def _policy_config(path: Path | None, check: bool) -> dict[str, Any] | None:
         # aborts on a config they refuse before the program runs.
         try:
             with PolicyPackClient(POLICY_PACK_DIR) as pack:
-                problems = policy_config_problems(pack.analyzer_info(), config)
+                info = pack.analyzer_info()
+            # analyzer_plugin.go `GetAnalyzerInfo`: PulumiPolicy.yaml's version wins over the pack's own.
+            info = replace(info, version=pack_version(POLICY_PACK_DIR) or info.version)
+            problems = policy_config_problems(info, config)
         except PolicyPackError as error:
             raise UsageError(f"the policy pack could not start to check --policy-config: {error}") from None
         if problems:

@@ -16,6 +16,7 @@ import pytest
 
 from preview import __main__ as cli
 from preview.engine import PROJECT_DIR, StackRun, run_stack, shipped_stacks
+from preview.judge import POLICY_PACK_DIR, pack_version
 from preview.policy_client import PolicyDiagnostic
 from preview.verdict import PackVerdict
 
@@ -302,7 +303,11 @@ def test_a_policy_setting_of_the_wrong_type_exits_2_before_the_program_runs(
     err = capsys.readouterr().err
     assert code == 2
     assert f"--policy-config {config_file}: " in err
-    assert "lambda-vpc-multi-az: minAvailabilityZones: Invalid type. Expected: integer, given: string" in err
+    version = pack_version(POLICY_PACK_DIR)
+    assert (
+        f"validating policy config: vpc-network-guard {version}  lambda-vpc-multi-az: minAvailabilityZones: "
+        "Invalid type. Expected: integer, given: string"
+    ) in err, "the CLI's message (engine/update.go loadPolicyPlugins, gojsonschema)"
     assert runs == [] and clean_judge.calls == [], "the CLI checks policy config before the program runs"
 
 
