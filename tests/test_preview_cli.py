@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -347,3 +349,32 @@ def test_a_policy_config_the_pack_refuses_exits_2(
     err = capsys.readouterr().err
     assert code == 2 and complaint in err, err
     assert runs == []
+
+
+def test_the_command_line_itself_exits_2_on_a_refused_policy_config_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    config_file = tmp_path / "policy-config.json"
+    config_file.write_text(json.dumps({"lambda-vpc-multi-az": {"minAvailabilityZones": "three"}}))
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "preview",
+            "dev",
+            "--policy-config",
+            str(config_file),
+            "--picture-dir",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "minAvailabilityZones: Invalid type. Expected: integer, given: string" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "dev.png").exists(), "the program never ran"
