@@ -18,12 +18,13 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack, closing
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from preview.cli_config import StackConfigError
 from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
-from preview.judge import POLICY_PACK_DIR, judge
+from preview.judge import POLICY_PACK_DIR, judge, pack_version
 from preview.network import describe_network
 from preview.picture_worker import PictureWorker
 from preview.policy_client import (
@@ -108,7 +109,10 @@ def _policy_config(path: Path | None, pack: PolicyPackClient | None) -> dict[str
         # engine/update.go `loadPolicyPlugins`: the CLI asks the pack for its policies and schemas, and
         # aborts on a config they refuse before the program runs.
         try:
-            problems = policy_config_problems(pack.analyzer_info(), config)
+            info = pack.analyzer_info()
+            # analyzer_plugin.go `GetAnalyzerInfo`: PulumiPolicy.yaml's version wins over the pack's own.
+            info = replace(info, version=pack_version(POLICY_PACK_DIR) or info.version)
+            problems = policy_config_problems(info, config)
         except PolicyPackError as error:
             raise UsageError(f"the policy pack could not start to check --policy-config: {error}") from None
         if problems:

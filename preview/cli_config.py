@@ -144,6 +144,8 @@ def read_yaml(path: Path) -> Any:
         text = path.read_text(encoding="utf-8-sig")  # loaders.go readFileStripUTF8BOM
     except OSError as error:
         raise StackConfigError(f"{path.name}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError:
+        raise StackConfigError(f"{path.name}: not UTF-8 text; save it as UTF-8") from None
     try:
         return yaml.load(text, Loader=GoYamlLoader)  # GoYamlLoader is a SafeLoader
     except yaml.MarkedYAMLError as error:

@@ -501,18 +501,28 @@ class PolicyPackClient:
 
     def configure(self, config: Mapping[str, Any]) -> None:
         """Apply a policy config as the CLI does: every policy gets its level (configured, else "all",
-        else its default) and its schema defaults overlaid with the configured settings."""
+        else its default) and its schema defaults overlaid with the configured settings. The settings are
+        sent unchecked, so the pack's own handling of bad ones can be tested; the CLI checks them first,
+        as the preview does with `policy_config_problems` before the program runs."""
         info = self.analyzer_info()
-        problems = policy_config_problems(info, config)
-        if problems:
-            raise PolicyConfigError("; ".join(problems))
+        names = {policy.name for policy in info.policies}
+        unknown = sorted(set(config) - names - {"all"})
+        if unknown:
+            raise PolicyConfigError(
+                f"policy config names {', '.join(unknown)}, which pack {info.name} does not "
+                f"have; its policies are: {', '.join(sorted(names))}"
+            )
         everything = config.get("all")
-        everything = everything.get("enforcementLevel") if isinstance(everything, Mapping) else everything
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for policy in info.policies:
             entry = config.get(policy.name, {})
             settings = dict(entry) if isinstance(entry, Mapping) else {"enforcementLevel": entry}
             level = settings.pop("enforcementLevel", None) or everything or policy.enforcement_level
+            if level not in _LEVELS:
+                raise PolicyConfigError(
+                    f"policy config of {policy.name}: enforcementLevel {level!r} is not one of "
+                    f"{', '.join(_LEVELS)}"
+                )
             properties = {
                 key: schema["default"]
                 for key, schema in policy.config_schema.items()

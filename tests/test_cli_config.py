@@ -269,3 +269,10 @@ def test_an_empty_stack_file_is_an_empty_config(project_copy: Path) -> None:
     (project_copy / "Pulumi.x.yaml").write_text("")
 
     assert read_stack_file(project_copy / "Pulumi.x.yaml", load_project(project_copy / "Pulumi.yaml")) == {}
+
+
+def test_a_file_that_is_not_utf8_is_refused_naming_it(project_copy: Path) -> None:
+    (project_copy / "Pulumi.x.yaml").write_bytes(b"config:\n  zappa-vpc:pattern: caf\xe9\n")
+
+    with pytest.raises(StackConfigError, match=r"Pulumi\.x\.yaml: not UTF-8 text"):
+        load_stack_config("x", project_copy)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ import pytest
 
 from preview import __main__ as cli
 from preview.engine import PROJECT_DIR, StackRun, run_stack, shipped_stacks
+from preview.judge import POLICY_PACK_DIR, pack_version
 from preview.policy_client import PolicyDiagnostic
 from preview.verdict import PackVerdict
 
@@ -304,7 +307,11 @@ def test_a_policy_setting_of_the_wrong_type_exits_2_before_the_program_runs(
     err = capsys.readouterr().err
     assert code == 2
     assert f"--policy-config {config_file}: " in err
-    assert "lambda-vpc-multi-az: minAvailabilityZones: Invalid type. Expected: integer, given: string" in err
+    version = pack_version(POLICY_PACK_DIR)
+    assert (
+        f"validating policy config: vpc-network-guard {version}  lambda-vpc-multi-az: minAvailabilityZones: "
+        "Invalid type. Expected: integer, given: string"
+    ) in err, "the CLI's message (engine/update.go loadPolicyPlugins, gojsonschema)"
     assert runs == [] and clean_judge.calls == [], "the CLI checks policy config before the program runs"
 
 
@@ -344,3 +351,32 @@ def test_a_policy_config_the_pack_refuses_exits_2(
     err = capsys.readouterr().err
     assert code == 2 and complaint in err, err
     assert runs == []
+
+
+def test_the_command_line_itself_exits_2_on_a_refused_policy_config_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    config_file = tmp_path / "policy-config.json"
+    config_file.write_text(json.dumps({"lambda-vpc-multi-az": {"minAvailabilityZones": "three"}}))
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "preview",
+            "dev",
+            "--policy-config",
+            str(config_file),
+            "--picture-dir",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 2, result.stderr
+    assert "minAvailabilityZones: Invalid type. Expected: integer, given: string" in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert not (tmp_path / "dev.png").exists(), "the program never ran"
