@@ -50,7 +50,9 @@ class LambdaNetwork(pulumi.ComponentResource):
             tags={"Name": f"{name}-sg"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.vpc_config = pulumi.Output.all(
-            subnet_ids=pulumi.Output.all(*args.subnet_ids), security_group_id=self.security_group.id
-        ).apply(lambda ids: {"SubnetIds": ids["subnet_ids"], "SecurityGroupIds": [ids["security_group_id"]]})
+        # A structure of Outputs, not one `apply`: a first preview shows Zappa's keys, only ids unknown.
+        self.vpc_config: dict[str, list[pulumi.Input[str]]] = {
+            "SubnetIds": list(args.subnet_ids),
+            "SecurityGroupIds": [self.security_group.id],
+        }
         self.register_outputs({"security_group_id": self.security_group.id, "vpc_config": self.vpc_config})
