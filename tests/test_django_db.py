@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shlex
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -28,6 +30,14 @@ from moto import mock_aws
 
 from zappa_vpc.django_db import credentials as credentials_module
 from zappa_vpc.django_db import database
+from zappa_vpc.plan.access_info import (
+    LOCAL_PORT_OFFSET,
+    MASTER_USERNAME,
+    RDS_CA_BUNDLE_FILE,
+    DatabaseAccess,
+    client_command,
+)
+from zappa_vpc.plan.options import DatabaseEngine
 
 ENV_FILE = Path(os.environ.get("DB_TEST_DIR", "/tmp/zappa-vpc-db")) / "env"
 REGION = "eu-west-1"
@@ -320,3 +330,53 @@ def test_the_settings_module_imports_no_django_and_reads_no_secret():
         "for n in sys.modules), sorted(n for n in sys.modules if n.startswith(('django', 'boto3')))"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_the_admin_psql_command_verifies_the_server_through_the_tunnel(servers, tmp_path):
+    # The database's port 10000 below the server's, so the command's local tunnel port is the server itself.
+    access = DatabaseAccess(
+        engine=DatabaseEngine.POSTGRES,
+        host=servers["DB_TEST_HOST"],
+        port=int(servers["DB_TEST_PG_PORT"]) - LOCAL_PORT_OFFSET,
+        database_name="postgres",
+        secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-x",
+        region=REGION,
+    )
+    command = client_command(access)
+    assert "hostaddr=127.0.0.1" in command
+    # What runs after the password is read from the secret: psql with the command's own connection string.
+    psql = shlex.split(command.partition(" psql ")[2])
+    shutil.copy(servers["DB_TEST_CA"], tmp_path / RDS_CA_BUNDLE_FILE)
+    environment = {**os.environ, "PGPASSWORD": servers["DB_TEST_ADMIN_PASSWORD"]}
+    as_admin = [part.replace(f"user={MASTER_USERNAME}", "user=postgres") for part in psql]
+    query = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+    result = subprocess.run(
+        ["psql", *as_admin, "-Atc", query], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "t"), result.stderr
+    # The same string against a name the certificate lacks fails: the name is checked, not only the chain.
+    wrong_name = [part.replace(f"host={servers['DB_TEST_HOST']} ", "host=db.example ") for part in as_admin]
+    result = subprocess.run(
+        ["psql", *wrong_name, "-Atc", query], cwd=tmp_path, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode != 0 and "does not match host name" in result.stderr, result.stderr
+
+
+def test_a_copy_under_another_name_names_its_own_backends(tmp_path):
+    # The README offers copying the package into the app instead of installing zappa-vpc (and Pulumi) there.
+    shutil.copytree(
+        Path(__file__).resolve().parent.parent / "zappa_vpc" / "django_db",
+        tmp_path / "mydb",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    code = (
+        "import importlib, mydb\n"
+        "env = dict(DATABASE_ENGINE='django.db.backends.mysql', DATABASE_HOST='h', DATABASE_PORT='3306',\n"
+        "           DATABASE_NAME='n', DATABASE_SECRET_ARN='arn')\n"
+        "engine = mydb.database(env)['ENGINE']\n"
+        "assert engine == 'mydb.mysql', engine\n"
+        "from django.conf import settings; settings.configure()\n"
+        "assert importlib.import_module(engine + '.base').DatabaseWrapper\n"
+        "assert importlib.import_module('mydb.postgresql.base').DatabaseWrapper\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)

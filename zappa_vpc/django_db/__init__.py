@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from zappa_vpc.django_db.credentials import SECRET_ARN_SETTING
+from .credentials import SECRET_ARN_SETTING
 
 ENVIRONMENT = ("DATABASE_ENGINE", "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_SECRET_ARN")
 CA_BUNDLE_VARIABLE = "DATABASE_CA_BUNDLE"

@@ -8,7 +8,7 @@ pymysql.install_as_MySQLdb()
 
 from django.db.backends.mysql import base  # noqa: E402
 
-from zappa_vpc.django_db.credentials import RotatingCredentials  # noqa: E402
+from ..credentials import RotatingCredentials  # noqa: E402
 
 # ER_ACCESS_DENIED_ERROR (MySQL server error reference).
 ACCESS_DENIED = 1045

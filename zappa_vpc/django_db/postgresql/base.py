@@ -3,7 +3,7 @@ login."""
 
 from django.db.backends.postgresql import base
 
-from zappa_vpc.django_db.credentials import RotatingCredentials
+from ..credentials import RotatingCredentials
 
 # SQLSTATE invalid_password and invalid_authorization_specification (PostgreSQL, errcodes appendix).
 LOGIN_FAILURES = {"28P01", "28000"}
