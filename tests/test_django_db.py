@@ -73,7 +73,7 @@ class AppDatabase:
     port: str
     name: str
     password: str
-    run_as_admin: Callable[[str], None]
+    run_as_admin: Callable[..., None]
 
     def rotate_password(self) -> str:
         """What RDS does on rotation: a new password on the server (the secret is updated separately)."""
@@ -85,16 +85,16 @@ class AppDatabase:
         return self.password
 
 
-def _admin(engine: str, facts: dict[str, str]) -> Callable[[str], None]:
+def _admin(engine: str, facts: dict[str, str]) -> Callable[..., None]:
     if engine == "postgresql":
 
-        def run(sql: str) -> None:
+        def run(sql: str, dbname: str = "postgres") -> None:
             with psycopg.connect(
                 host=facts["DB_TEST_HOST"],
                 port=facts["DB_TEST_PG_PORT"],
                 user=facts["DB_TEST_PG_ADMIN"],
                 password=facts["DB_TEST_ADMIN_PASSWORD"],
-                dbname="postgres",
+                dbname=dbname,
                 sslmode="verify-full",
                 sslrootcert=facts["DB_TEST_CA"],
                 autocommit=True,
@@ -103,7 +103,7 @@ def _admin(engine: str, facts: dict[str, str]) -> Callable[[str], None]:
 
         return run
 
-    def run_mysql(sql: str) -> None:
+    def run_mysql(sql: str, dbname: str | None = None) -> None:
         connection = pymysql.connect(
             host=facts["DB_TEST_HOST"],
             port=int(facts["DB_TEST_MYSQL_PORT"]),
@@ -111,6 +111,7 @@ def _admin(engine: str, facts: dict[str, str]) -> Callable[[str], None]:
             password=facts["DB_TEST_ADMIN_PASSWORD"],
             ssl_ca=facts["DB_TEST_CA"],
             ssl_verify_identity=True,
+            database=dbname,
         )
         try:
             with connection.cursor() as cursor:
@@ -236,6 +237,46 @@ def test_after_a_rotation_a_failed_login_rereads_the_secret_once(
     finally:
         connection.close()
     assert secret_reads == [arn, arn]
+
+
+def test_the_readmes_app_user_can_migrate_its_database_and_nothing_more(
+    app_database, servers, secrets_manager
+):
+    # README, "An app user less powerful than the master user": the SQL run through the admin path.
+    user, password = f"{app_database.name}_app", secrets.token_hex(16)
+    if app_database.engine == "postgresql":
+        for sql in (
+            f"CREATE ROLE {user} LOGIN PASSWORD '{password}'",
+            f"GRANT CONNECT ON DATABASE {app_database.name} TO {user}",
+            f"GRANT USAGE, CREATE ON SCHEMA public TO {user}",
+        ):
+            app_database.run_as_admin(sql, dbname=app_database.name)
+        forbidden = f"CREATE ROLE {user}_other"
+    else:
+        # MySQL's '%' host; the test server resolves no names, so the account is for 127.0.0.1.
+        app_database.run_as_admin(f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY '{password}' REQUIRE SSL")
+        app_database.run_as_admin(f"GRANT ALL ON {app_database.name}.* TO '{user}'@'127.0.0.1'")
+        forbidden = f"CREATE DATABASE {user}_other"
+    app_database.name, app_database.password, owner = user, password, app_database.name
+    arn = _create_secret(secrets_manager, app_database)
+    connection = _connection(
+        {**_environment(app_database, arn, servers["DB_TEST_CA"]), "DATABASE_NAME": owner}
+    )
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE polls_question (id integer PRIMARY KEY, text varchar(200))")
+            cursor.execute("DROP TABLE polls_question")
+            with pytest.raises(Exception, match=r"(?i)permission denied|access denied"):
+                cursor.execute(forbidden)
+    finally:
+        connection.close()
+        app_database.name = owner
+        drop = (
+            f"DROP OWNED BY {user}; DROP ROLE {user}"
+            if app_database.engine == "postgresql"
+            else (f"DROP USER '{user}'@'127.0.0.1'")
+        )
+        app_database.run_as_admin(drop, dbname=owner)
 
 
 def test_a_wrong_password_in_the_secret_still_fails_after_one_reread(
