@@ -72,7 +72,8 @@ start_mariadb() {
         mkdir -p "$DIR/mariadb-run" && chown mysql: "$DIR/mariadb-run"
         if [[ ! -d "$data/mysql" ]]; then
             mkdir -p "$data" && chown mysql: "$data"
-            mariadb-install-db --user=mysql --datadir="$data" >/dev/null
+            mariadb-install-db --user=mysql --datadir="$data" >"$DIR/mariadb-install.log" 2>&1 ||
+                { cat "$DIR/mariadb-install.log" >&2; exit 1; }
         fi
         # As RDS with require_secure_transport=ON.
         nohup mariadbd --user=mysql --datadir="$data" --socket="$socket" --pid-file="$DIR/mariadb-run/mariadb.pid" \
