@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 from zappa.cli import ZappaCLI
 
+from preview.engine import shipped_stacks
 from preview.tree import render_outputs
 from tests.access_helpers import walk
 from zappa_vpc.plan.unknown import UNKNOWN
@@ -60,6 +61,25 @@ def test_preview_tree_prints_the_fragments_structure(stack_run):
 def test_a_stack_without_database_or_private_api_gives_the_network_only(stack_run):
     fragment = stack_run("isolated").outputs["zappa_settings"]
     assert set(fragment) == {"aws_region", "vpc_config"}
+
+
+@pytest.mark.parametrize("stack", shipped_stacks())
+def test_every_stacks_fragment_points_at_what_the_stack_built(stack_run, stack):
+    run = stack_run(stack, preview=False)
+    outputs = run.outputs
+    fragment = outputs["zappa_settings"]
+    assert fragment["aws_region"] == run.config.get("aws:region", "us-east-1")
+    assert fragment["vpc_config"] == outputs["zappa_vpc_config"]
+    assert fragment["vpc_config"]["SecurityGroupIds"] == [outputs["lambda_security_group_id"]]
+    if "database_secret_arn" in outputs:
+        assert fragment["environment_variables"] == outputs["zappa_environment"]
+        assert fragment["environment_variables"]["DATABASE_HOST"] == outputs["database_host"]
+        (statement,) = fragment["extra_permissions"]
+        assert statement["Resource"] == outputs["database_secret_arn"]
+    else:
+        assert "environment_variables" not in fragment and "extra_permissions" not in fragment
+    private_api = "private_api_endpoint_id" in outputs
+    assert ("endpoint_configuration" in fragment) == private_api == ("apigateway_policy" in fragment)
 
 
 # --- the command -------------------------------------------------------------------------------------------
