@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from zappa_vpc.plan.access_info import lambda_vpc_config
 from zappa_vpc.plan.options import Problem, require_valid
 
 
@@ -51,8 +52,5 @@ class LambdaNetwork(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         # A structure of Outputs, not one `apply`: a first preview shows Zappa's keys, only ids unknown.
-        self.vpc_config: dict[str, list[pulumi.Input[str]]] = {
-            "SubnetIds": list(args.subnet_ids),
-            "SecurityGroupIds": [self.security_group.id],
-        }
+        self.vpc_config = lambda_vpc_config(args.subnet_ids, self.security_group.id)
         self.register_outputs({"security_group_id": self.security_group.id, "vpc_config": self.vpc_config})

@@ -14,6 +14,7 @@ from zappa_vpc.plan.access_info import (
     DatabaseAccess,
     app_environment,
     client_command,
+    lambda_vpc_config,
     private_api_resource_policy,
     tunnel_command,
     zappa_stage_fragment,
@@ -98,7 +99,7 @@ class ServiceAccess(pulumi.ComponentResource):
             self.outputs |= self._database_outputs(args, self.database)
         self.outputs["zappa_settings"] = zappa_stage_fragment(
             args.region,
-            network.lambda_network.vpc_config,
+            lambda_vpc_config([s.id for s in network.subnets[lambda_tier]], lambda_group_id),
             environment=self.outputs.get("zappa_environment"),
             secret_arn=self.database.secret_arn if self.database is not None else None,
             private_api=private_api is not None,

@@ -9,7 +9,7 @@ the client commands read it from the RDS-managed secret at the moment they run.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -252,6 +252,11 @@ def private_api_resource_policy(endpoint_id: V) -> dict[str, object]:
             {"Effect": "Allow", **invoke},
         ],
     }
+
+
+def lambda_vpc_config(subnet_ids: Sequence[V], security_group_id: V) -> dict[str, list[V]]:
+    """Zappa's `vpc_config`, passed to Lambda as its VpcConfig: the subnets and the function's group."""
+    return {"SubnetIds": list(subnet_ids), "SecurityGroupIds": [security_group_id]}
 
 
 def zappa_stage_fragment(
