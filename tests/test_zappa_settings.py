@@ -231,6 +231,17 @@ def test_a_policy_file_the_user_changed_is_not_overwritten(stack_run, tmp_path, 
     assert json.loads(policy_file.read_text())["Statement"] == []
 
 
+def test_dry_run_says_what_would_change_and_writes_nothing(stack_run, tmp_path, settings_file, capsys):
+    outputs_file = _deployed_outputs(stack_run, "internal", tmp_path)
+    before = settings_file.read_text()
+    assert (
+        _merge(settings_file, "--from-stack-output", str(outputs_file), extra=("--dry-run",)) == EXIT_WRITTEN
+    )
+    assert "would set dev.vpc_config" in capsys.readouterr().out
+    assert settings_file.read_text() == before
+    assert not (settings_file.parent / "apigateway_resource_policy.json").exists()
+
+
 def test_a_new_settings_file_gets_the_stage(stack_run, tmp_path):
     outputs_file = _deployed_outputs(stack_run, "dev", tmp_path)
     settings = tmp_path / "new" / "zappa_settings.json"
