@@ -190,7 +190,7 @@ def test_private_api_admits_the_corporate_network_only_without_private_dns(stack
 def test_private_api_policy_lets_only_that_endpoint_invoke_the_api(stack_run):
     run = stack_run("internal", preview=False)
     endpoint_id = private_api_of(run).id
-    deny, allow = json.loads(run.outputs["zappa_apigateway_policy"])["Statement"]
+    deny, allow = run.outputs["zappa_apigateway_policy"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {
         "StringNotEquals": {"aws:SourceVpce": endpoint_id}
     }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from zappa_vpc.plan.access_info import lambda_vpc_config
 from zappa_vpc.plan.options import Problem, require_valid
 
 
@@ -50,7 +51,6 @@ class LambdaNetwork(pulumi.ComponentResource):
             tags={"Name": f"{name}-sg"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.vpc_config = pulumi.Output.all(
-            subnet_ids=pulumi.Output.all(*args.subnet_ids), security_group_id=self.security_group.id
-        ).apply(lambda ids: {"SubnetIds": ids["subnet_ids"], "SecurityGroupIds": [ids["security_group_id"]]})
+        # A structure of Outputs, not one `apply`: a first preview shows Zappa's keys, only ids unknown.
+        self.vpc_config = lambda_vpc_config(args.subnet_ids, self.security_group.id)
         self.register_outputs({"security_group_id": self.security_group.id, "vpc_config": self.vpc_config})

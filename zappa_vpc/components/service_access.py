@@ -15,8 +15,10 @@ from zappa_vpc.plan.access_info import (
     DatabaseAccess,
     app_environment,
     client_command,
+    lambda_vpc_config,
     private_api_resource_policy,
     tunnel_command,
+    zappa_stage_fragment,
 )
 from zappa_vpc.plan.args import AccessArgs
 from zappa_vpc.plan.settings import Settings
@@ -40,7 +42,8 @@ class ServiceAccess(pulumi.ComponentResource):
     """The private database (admitting the Lambda and the bastion only) and the VPC endpoints.
 
     `outputs` holds what users need: database host, port and secret ARN, the Zappa environment, the tunnel
-    and client commands, the endpoint ids.
+    and client commands, the endpoint ids, and `zappa_settings`, the whole Zappa stage fragment. Structured
+    outputs are dicts and lists of Outputs (not one `apply`), so a first preview shows their keys.
     """
 
     def __init__(
@@ -103,10 +106,17 @@ class ServiceAccess(pulumi.ComponentResource):
                 "private_api_endpoint_id": private_api.id,
                 # The endpoint's own hostname resolves from anywhere, so callers need no DNS forwarding.
                 "private_api_hostname": private_api.dns_entries.apply(lambda entries: entries[0].dns_name),
-                "zappa_apigateway_policy": private_api.id.apply(private_api_resource_policy),
+                "zappa_apigateway_policy": private_api_resource_policy(private_api.id),
             }
         if self.database is not None:
             self.outputs |= self._database_outputs(args.region, target, self.database)
+        self.outputs["zappa_settings"] = zappa_stage_fragment(
+            args.region,
+            lambda_vpc_config(target.lambda_subnet_ids, target.lambda_security_group_id),
+            environment=self.outputs.get("zappa_environment"),
+            secret_arn=self.database.secret_arn if self.database is not None else None,
+            private_api=private_api is not None,
+        )
         self.register_outputs(self.outputs)
 
     @staticmethod
@@ -127,7 +137,9 @@ class ServiceAccess(pulumi.ComponentResource):
             "database_host": database.host,
             "database_port": database.port,
             "database_secret_arn": database.secret_arn,
-            "zappa_environment": access(database.host).apply(app_environment),
+            "zappa_environment": app_environment(
+                options.engine, database.host, options.port, options.database_name, database.secret_arn
+            ),
         }
         # Administrators reach the instance itself (the proxy admits the Lambda only): through the bastion,
         # or straight over the VPN from the admitted corporate networks. Without either there is no way in.

@@ -8,9 +8,10 @@ the client commands read it from the RDS-managed secret at the moment they run.
 
 from __future__ import annotations
 
-import json
 import shlex
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from zappa_vpc.plan.options import BastionAccess, DatabaseEngine
 
@@ -25,6 +26,19 @@ DJANGO_BACKENDS = {
     DatabaseEngine.POSTGRES: "django.db.backends.postgresql",
     DatabaseEngine.MYSQL: "django.db.backends.mysql",
 }
+
+# The RDS CA bundle for every commercial region (AWS docs, UsingWithRDS.SSL "Certificate bundles for all AWS
+# Regions"). RDS Proxy presents an ACM certificate instead, so with the proxy append Amazon Root CA 1.
+RDS_CA_BUNDLE_URL = "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+AMAZON_ROOT_CA_URL = "https://www.amazontrust.com/repository/AmazonRootCA1.pem"
+RDS_CA_BUNDLE_FILE = "rds-ca-bundle.pem"
+
+# Where Zappa's `apigateway_policy` points: a file beside zappa_settings.json.
+APIGATEWAY_POLICY_FILE = "apigateway_resource_policy.json"
+READ_SECRET_SID = "ZappaVpcReadDatabaseSecret"
+
+# A plain string or a Pulumi Output: the Zappa structures are built the same way from either.
+V = TypeVar("V")
 
 # The key EC2 Instance Connect pushes for the SSH tunnel; any key the user has will do.
 DEFAULT_SSH_PUBLIC_KEY = "~/.ssh/id_ed25519.pub"
@@ -156,54 +170,113 @@ def _read_password(database: DatabaseAccess) -> str:
 
 
 def client_command(database: DatabaseAccess, *, through_tunnel: bool = True) -> str:
-    """Connect psql or mysql with TLS required (the database refuses plain text): to the tunnel's local end,
-    or, from a corporate network admitted over the VPN (`through_tunnel=False`), to the database itself.
+    """Connect psql or mysql with TLS verified against the RDS CA bundle (RDS_CA_BUNDLE_FILE in the current
+    directory): to the tunnel's local end, or, from a corporate network admitted over the VPN
+    (`through_tunnel=False`), to the database itself.
 
-    TLS is not verified against the certificate's name: through a tunnel the client sees 127.0.0.1.
+    psql checks the certificate's name even through the tunnel: libpq connects to `hostaddr` and verifies
+    `host` (PostgreSQL docs, libpq-connect "hostaddr"). The mysql client has no such split, so through the
+    tunnel it checks the chain only (VERIFY_CA: the RDS CA signs RDS databases alone), over the VPN the name
+    too (VERIFY_IDENTITY).
     """
     password = _read_password(database)
-    host, port = ("127.0.0.1", database.local_port) if through_tunnel else (database.host, database.port)
+    ca = RDS_CA_BUNDLE_FILE
     if database.engine is DatabaseEngine.POSTGRES:
+        address = (
+            f"hostaddr=127.0.0.1 port={database.local_port}" if through_tunnel else f"port={database.port}"
+        )
         connection = (
-            f"host={host} port={port} dbname={database.database_name} user={MASTER_USERNAME} sslmode=require"
+            f"host={database.host} {address} dbname={database.database_name} user={MASTER_USERNAME} "
+            f"sslmode=verify-full sslrootcert={ca}"
         )
         return f"PGPASSWORD={password} psql {shlex.quote(connection)}"
+    host, port, mode = (
+        ("127.0.0.1", database.local_port, "VERIFY_CA")
+        if through_tunnel
+        else (database.host, database.port, "VERIFY_IDENTITY")
+    )
     return (
         f"MYSQL_PWD={password} mysql --host={host} --port={port} "
-        f"--user={MASTER_USERNAME} --ssl-mode=REQUIRED {database.database_name}"
+        f"--user={MASTER_USERNAME} --ssl-mode={mode} --ssl-ca={ca} {database.database_name}"
     )
 
 
-def app_environment(database: DatabaseAccess) -> dict[str, str]:
+def app_environment(
+    engine: DatabaseEngine, host: V, port: int, database_name: str, secret_arn: V
+) -> dict[str, V | str]:
     """Environment variables for the Zappa app (`environment_variables` in zappa_settings.json).
 
-    No credentials: the app reads the secret named by DATABASE_SECRET_ARN with boto3 (see README). Lambda
-    sets AWS_REGION itself and refuses it as a user variable, so it is not listed.
+    `host` and `secret_arn` may be plain strings or Pulumi Outputs: the result is a structure of them, so a
+    preview shows every key with only the ids unknown. No credentials: the app reads the secret named by
+    DATABASE_SECRET_ARN (zappa_vpc.django_db does). Lambda sets AWS_REGION itself and refuses it as a user
+    variable, so it is not listed. Zappa refuses a value that is not a string (cli.py `check_environment`).
     """
     return {
-        "DATABASE_ENGINE": DJANGO_BACKENDS[database.engine],
-        "DATABASE_HOST": database.host,
-        "DATABASE_PORT": str(database.port),
-        "DATABASE_NAME": database.database_name,
-        "DATABASE_SECRET_ARN": database.secret_arn,
+        "DATABASE_ENGINE": DJANGO_BACKENDS[engine],
+        "DATABASE_HOST": host,
+        "DATABASE_PORT": str(port),
+        "DATABASE_NAME": database_name,
+        "DATABASE_SECRET_ARN": secret_arn,
     }
 
 
-def private_api_resource_policy(endpoint_id: str) -> str:
+def read_secret_permissions(secret_arn: V) -> list[dict[str, object]]:
+    """Zappa's `extra_permissions`: the app may read its database secret and nothing else.
+
+    No kms:Decrypt: RDS keeps the managed secret under the aws/secretsmanager key, whose key policy lets
+    Secrets Manager decrypt for any principal of the account (AWS docs, "Password management with Amazon
+    RDS and AWS Secrets Manager"). The Sid lets `zappa_vpc.zappa_settings` find its own statement again.
+    """
+    return [
+        {
+            "Sid": READ_SECRET_SID,
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": secret_arn,
+        }
+    ]
+
+
+def private_api_resource_policy(endpoint_id: V) -> dict[str, object]:
     """The API Gateway resource policy for Zappa's `apigateway_policy` file: the API answers only calls that
     come through the private API endpoint, whatever else reaches API Gateway."""
     invoke = {"Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Deny",
-                    **invoke,
-                    "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_id}},
-                },
-                {"Effect": "Allow", **invoke},
-            ],
-        },
-        indent=2,
-    )
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                **invoke,
+                "Condition": {"StringNotEquals": {"aws:SourceVpce": endpoint_id}},
+            },
+            {"Effect": "Allow", **invoke},
+        ],
+    }
+
+
+def lambda_vpc_config(subnet_ids: Sequence[V], security_group_id: V) -> dict[str, list[V]]:
+    """Zappa's `vpc_config`, passed to Lambda as its VpcConfig: the subnets and the function's group."""
+    return {"SubnetIds": list(subnet_ids), "SecurityGroupIds": [security_group_id]}
+
+
+def zappa_stage_fragment(
+    region: str,
+    vpc_config: Mapping[str, object],
+    environment: Mapping[str, object] | None = None,
+    secret_arn: object | None = None,
+    private_api: bool = False,
+) -> dict[str, object]:
+    """The keys of a Zappa stage this stack decides, as Zappa reads them (zappa/cli.py `load_settings`).
+
+    `apigateway_policy` names a file, which Zappa opens and reads (the CUSTOM_SETTINGS loop ending in
+    `policy`): `python -m zappa_vpc.zappa_settings` writes the `zappa_apigateway_policy` document there.
+    """
+    fragment: dict[str, object] = {"aws_region": region, "vpc_config": dict(vpc_config)}
+    if environment is not None:
+        fragment["environment_variables"] = dict(environment)
+    if secret_arn is not None:
+        fragment["extra_permissions"] = read_secret_permissions(secret_arn)
+    if private_api:
+        fragment["endpoint_configuration"] = ["PRIVATE"]
+        fragment["apigateway_policy"] = APIGATEWAY_POLICY_FILE
+    return fragment
