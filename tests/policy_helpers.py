@@ -45,6 +45,7 @@ _ID_PREFIXES = {
     aws.SECURITY_GROUP_INGRESS_RULE: "sgr",
     aws.SECURITY_GROUP_EGRESS_RULE: "sgr",
     aws.FLOW_LOG: "fl",
+    aws.MANAGED_PREFIX_LIST: "pl",
     EIP: "eipalloc",
 }
 # Outputs of a VPC that other resources point at; on an update the engine shows them.
