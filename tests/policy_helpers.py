@@ -97,7 +97,7 @@ class StackBuilder:
         self._resources[name] = _Resource(resource_type, name, props)
         return Ref(name)
 
-    def set(self, name: str, **props: Any) -> None:
+    def set(self, name: str, /, **props: Any) -> None:
         self._resources[name].props.update(props)
 
     def unset(self, name: str, *keys: str) -> None:

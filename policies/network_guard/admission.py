@@ -197,9 +197,10 @@ def _spanning(items: Sequence[Ingress]) -> str:
     return ""
 
 
-def internet(items: Sequence[Ingress], maybe: Sequence[Ingress] = ()) -> Answer:
-    """Do the rules `items` together admit the Internet (in IPv4 or in IPv6)? `maybe` are rules that
-    may take part (their ports are not known): if only they complete the Internet, it may be admitted."""
+def union(items: Sequence[Ingress], maybe: Sequence[Ingress] = ()) -> Answer | None:
+    """Do the rules `items` together admit the Internet (in IPv4 or in IPv6)? YES, or UNKNOWN when only
+    the rules in `maybe` (whose ports are not known) or rules that may not be ingress complete it; None
+    when the known CIDRs, all taken, do not."""
     certain = [item for item in items if not item.direction_doubt]
     unsure = [*maybe, *(item for item in items if item.direction_doubt)]
     found = _spanning(certain)
@@ -210,9 +211,13 @@ def internet(items: Sequence[Ingress], maybe: Sequence[Ingress] = ()) -> Answer:
         return Answer(
             Truth.UNKNOWN, f"it may admit {found}: {reasons}", fix="set type, protocol and ports literally"
         )
-    return next(
-        (doubt for item in (*certain, *unsure) for doubt in item.doubts),
-        Answer(Truth.NO, "no Internet source"),
+    return None
+
+
+def internet(items: Sequence[Ingress]) -> Answer:
+    """Do the rules together admit the Internet? UNKNOWN when a source of theirs cannot be told."""
+    return union(items) or next(
+        (doubt for item in items for doubt in item.doubts), Answer(Truth.NO, "no Internet source")
     )
 
 
@@ -380,7 +385,7 @@ class Admission:
                 doubts.append(
                     Answer(
                         Truth.UNKNOWN,
-                        f"{key} of {holder.label} holds {shown(cidr)}, which is no CIDR",
+                        f"{key} of {holder.label} holds {shown(cidr)}, which cannot be read as a CIDR",
                         fix=_LITERAL_FIX,
                     )
                 )

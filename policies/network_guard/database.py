@@ -8,7 +8,7 @@ from typing import Any
 
 from . import aws_types as aws
 from .admission import admission, internet
-from .graph import Node, Refs, StackIndex, Truth, is_unknown
+from .graph import Node, Refs, StackIndex, Truth, Unreadable, flag, is_unknown, shown
 from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
 
 _SUBNET_ONLY = frozenset({aws.SUBNET})
@@ -41,8 +41,14 @@ def subnets_of_group(index: StackIndex, group: Node) -> Refs:
 
 
 def check_public_access(database: Node, _settings: Mapping[str, Any]) -> Iterator[Finding]:
-    value = database.props.get("publiclyAccessible")
-    if value is True:
+    value = flag(database.props.get("publiclyAccessible"))
+    if value is Unreadable.VALUE:
+        yield unverifiable(
+            database,
+            f"publiclyAccessible = {shown(database.props['publiclyAccessible'])} is not true or false",
+            "set it to a literal false",
+        )
+    elif value is True:
         yield violation(
             database,
             "publiclyAccessible is true, so RDS gives it a public DNS name that resolves to a public address",
@@ -61,7 +67,7 @@ def check_storage_encrypted(database: Node, _settings: Mapping[str, Any]) -> Ite
     props = database.props
     if _is_replica(database) or props.get("engineMode") == "serverless":
         return  # Aurora Serverless v1 is always encrypted; a replica is checked through its source.
-    value = props.get("storageEncrypted")
+    value = flag(props.get("storageEncrypted"))
     if is_unknown(value):
         yield unverifiable(database, "storageEncrypted is only known after apply", "set it to a literal true")
     elif value is not True:

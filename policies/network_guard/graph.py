@@ -276,18 +276,12 @@ class StackIndex:
             elif item is not None:
                 unreadable.append(shown(item))
         open_slots = unknown + len(unmatched)
-        if unreadable:
-            return Refs(
-                nodes=tuple(found),
-                unmanaged=tuple(unmatched),
-                unresolved=unknown,
-                unreadable=tuple(unreadable),
-            )
+        bad = tuple(unreadable)
         if not open_slots:
-            return Refs(nodes=tuple(found))
+            return Refs(nodes=tuple(found), unreadable=bad)
         candidates = self._candidates(node, key, types, found)
         if len(candidates) > open_slots:
-            return Refs(nodes=tuple(found), maybe=tuple(candidates), maybe_count=open_slots)
+            return Refs(nodes=tuple(found), maybe=tuple(candidates), maybe_count=open_slots, unreadable=bad)
         # Dependencies explain the unknown values first; known ids left over point outside the stack.
         left_unknown = max(unknown - len(candidates), 0)
         left_known = open_slots - len(candidates) - left_unknown
@@ -295,6 +289,7 @@ class StackIndex:
             nodes=tuple(found + candidates),
             unmanaged=tuple(unmatched[len(unmatched) - left_known :]) if left_known else (),
             unresolved=left_unknown,
+            unreadable=bad,
         )
 
     def _candidates(self, node: Node, key: str, types: frozenset[str], exclude: Iterable[Node]) -> list[Node]:

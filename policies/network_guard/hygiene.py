@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from . import aws_types as aws
-from .admission import Admission, Ingress, admission, internet
+from .admission import Admission, Ingress, admission, union
 from .graph import Node, StackIndex, Truth, Unreadable, flag, is_unknown, shown
 from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
 
@@ -95,12 +95,17 @@ def _admin_ports_together(index: StackIndex, rules: Admission) -> Iterator[Findi
             covering = [item for item in reaching if item.covers(port, protocols) is Truth.YES]
             if any(item.world.truth is not Truth.NO for item in covering):
                 continue  # a rule that admits the Internet (or may) alone is reported on its own
-            unsure = [item for item in reaching if item.covers(port, protocols) is Truth.UNKNOWN]
-            answer = internet(covering, unsure)
-            if answer.truth is Truth.YES:
-                certain.setdefault(answer.because, []).append(service)
-            elif answer.truth is Truth.UNKNOWN and unsure:
-                maybe.setdefault(answer.because, []).append(service)
+            # Rules of unknown ports that may admit the Internet alone are reported on their own too.
+            unsure = [
+                item
+                for item in reaching
+                if item.covers(port, protocols) is Truth.UNKNOWN and item.world.truth is Truth.NO
+            ]
+            answer = union(covering, unsure)
+            if answer is not None:
+                (certain if answer.truth is Truth.YES else maybe).setdefault(answer.because, []).append(
+                    service
+                )
         if not (certain or maybe):
             continue
         reporter = index.by_urn.get(key) or reaching[0].holder
@@ -115,7 +120,7 @@ def _admin_ports_together(index: StackIndex, rules: Admission) -> Iterator[Findi
             yield unverifiable(
                 reporter,
                 f"the ingress rules of {title} together may open {_services(services)}: {because}",
-                _PORTS_FIX,
+                "set the type, protocol and ports of its rules literally",
             )
 
 
