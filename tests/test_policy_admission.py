@@ -204,13 +204,11 @@ def test_prefix_list_outside_the_stack_cannot_be_told() -> None:
     [finding] = run_stack_rule(RULES_BY_NAME[SSH_RULE], builder, IdMode.UNKNOWN)
     assert (finding.unverifiable, finding.outside_stack) == (True, True)
     assert finding.message == (
-        "security group ingress rule 'ssh-office': cannot be verified from this stack: it may open SSH (port "
-        "22) to the internet: prefix list pl-0shared of security group ingress rule 'ssh-office' is not "
-        "managed "
-        "by this stack, so the addresses it admits cannot be told. Fix: manage the prefix list in this "
-        "stack, "
-        "or admit its CIDRs directly, or set trustUnmanaged: true for this rule if the stack that manages it "
-        "runs this pack."
+        "security group ingress rule 'ssh-office': cannot be verified from this stack: it may open SSH "
+        "(port 22) to the internet: prefix list pl-0shared of security group ingress rule 'ssh-office' is "
+        "not managed by this stack, so the addresses it admits cannot be told. Fix: manage the prefix list "
+        "in this stack, or admit its CIDRs directly, or set trustUnmanaged: true for this rule if the stack "
+        "that manages it runs this pack."
     )
 
 
@@ -279,11 +277,9 @@ def test_unknown_ports_on_an_internet_rule_are_one_doubt() -> None:
     [finding] = run_stack_rule(RULES_BY_NAME[SSH_RULE], builder, IdMode.UNKNOWN)
     assert (finding.unverifiable, finding.message) == (
         True,
-        "security group ingress rule 'port-later': cannot be verified before apply: it may open SSH (port "
-        "22) "
-        "and RDP (port 3389) to the internet: the fromPort of security group ingress rule 'port-later' is "
-        "only "
-        "known after apply. Fix: set the protocol, fromPort and toPort literally.",
+        "security group ingress rule 'port-later': cannot be verified before apply: it may open SSH "
+        "(port 22) and RDP (port 3389) to the internet: the fromPort of security group ingress rule "
+        "'port-later' is only known after apply. Fix: set the protocol, fromPort and toPort literally.",
     )
 
 
@@ -320,9 +316,8 @@ def test_rules_that_each_admit_half_the_internet_open_ssh_together(mode: IdMode)
         (
             "app-lambda-sg",
             "security group 'app-lambda-sg': the ingress rules of security group 'app-lambda-sg' together "
-            "open "
-            "SSH (port 22) to 0.0.0.0/1 through security group ingress rule 'low-half', 128.0.0.0/1 through "
-            "security group ingress rule 'high-half' (together every Internet address)",
+            "open SSH (port 22) to 0.0.0.0/1 through security group ingress rule 'low-half', 128.0.0.0/1 "
+            "through security group ingress rule 'high-half' (together every Internet address)",
         )
     ]
 
@@ -355,10 +350,8 @@ def test_database_groups_that_together_admit_the_internet_are_caught(mode: IdMod
         (
             "app-db",
             "RDS instance 'app-db': its security groups together admit 0.0.0.0/1 through security group "
-            "ingress "
-            "rule 'db-low', 128.0.0.0/1 through security group ingress rule 'db-high' (together every "
-            "Internet "
-            "address)",
+            "ingress rule 'db-low', 128.0.0.0/1 through security group ingress rule 'db-high' (together "
+            "every Internet address)",
         )
     ]
 

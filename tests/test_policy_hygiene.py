@@ -5,10 +5,13 @@ from __future__ import annotations
 import pytest
 
 from policies.network_guard import aws_types as aws
+from preview.model import UNKNOWN
 from tests.policy_helpers import (
     IdMode,
     Ref,
+    StackBuilder,
     findings,
+    secure_network,
     secure_stack,
 )
 
@@ -120,12 +123,15 @@ def test_default_group_with_rules_is_caught(mode: IdMode) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_rule_resource_on_the_default_group_is_caught(mode: IdMode) -> None:
-    builder = secure_stack()
+@pytest.mark.parametrize("prefix", ["app", "net#1"])  # '#' is no separator to the index (a KeyError once)
+def test_rule_resource_on_the_default_group_is_caught(mode: IdMode, prefix: str) -> None:
+    builder = StackBuilder()
+    secure_network(builder, prefix)
+    assert findings("default-security-group-closed", builder, mode) == []
     builder.add(
         aws.SECURITY_GROUP_EGRESS_RULE,
         "default-egress",
-        securityGroupId=Ref("app-vpc").attr("defaultSecurityGroupId"),
+        securityGroupId=Ref(f"{prefix}-vpc").attr("defaultSecurityGroupId"),
         ipProtocol="-1",
         cidrIpv4="0.0.0.0/0",
     )
@@ -133,7 +139,7 @@ def test_rule_resource_on_the_default_group_is_caught(mode: IdMode) -> None:
         message.split(". Fix")[0] for _, message in findings("default-security-group-closed", builder, mode)
     ] == [
         "security group egress rule 'default-egress': it adds a rule to the default security group of VPC "
-        "'app-vpc'"
+        f"'{prefix}-vpc'"
     ]
 
 
@@ -192,5 +198,26 @@ def test_private_subnet_assigning_public_ips_is_caught(mode: IdMode) -> None:
             "(route table 'app-private-a-rt' has no route to an internet gateway). Fix: set "
             "mapPublicIpOnLaunch: false; only public subnets (routed to an internet gateway) should give "
             "instances public addresses.",
+        )
+    ]
+
+
+def test_rule_resource_whose_group_cannot_be_traced_may_be_on_the_default_group() -> None:
+    builder = secure_stack()
+    builder.add(
+        aws.SECURITY_GROUP_EGRESS_RULE,
+        "egress",
+        securityGroupId=Ref("app-lambda-sg"),
+        ipProtocol="-1",
+        cidrIpv4="0.0.0.0/0",
+    )
+    assert findings("default-security-group-closed", builder, IdMode.UNKNOWN) == []
+    builder.set("egress", securityGroupId=UNKNOWN)
+    assert findings("default-security-group-closed", builder, IdMode.PLAIN) == [
+        (
+            builder.urn("egress"),
+            "security group egress rule 'egress': cannot be verified before apply: whether it adds a rule "
+            "to a default security group cannot be told: 1 value only known after apply, from nothing this "
+            "stack can follow. Fix: pass securityGroupId from the security group resource.",
         )
     ]

@@ -25,7 +25,6 @@ from tests.policy_helpers import (
     StackBuilder,
     findings,
     resource_node,
-    secure_network,
     secure_stack,
     stack_nodes,
 )
@@ -255,23 +254,3 @@ def test_the_pack_process_survives_odd_stacks(pack: PolicyPackClient) -> None:
         ] == []
         assert "db-security-group-no-internet-ingress" in {d.policy_name for d in diagnostics}
     assert pack.analyze_stack(secure_stack().records(IdMode.UNKNOWN)) == []
-
-
-@pytest.mark.parametrize("mode", list(IdMode))
-def test_names_holding_the_index_separator_are_named_in_messages(mode: IdMode) -> None:
-    builder = StackBuilder()
-    secure_network(builder, prefix="net#1")
-    assert [f for f in run_every_rule(builder.records(mode)) if "could not finish" in f.message] == []
-    builder.add(
-        aws.SECURITY_GROUP_EGRESS_RULE,
-        "default-egress",
-        securityGroupId=Ref("net#1-vpc").attr("defaultSecurityGroupId"),
-        ipProtocol="-1",
-        cidrIpv4="0.0.0.0/0",
-    )
-    assert [
-        message.split(". Fix")[0] for _, message in findings("default-security-group-closed", builder, mode)
-    ] == [
-        "security group egress rule 'default-egress': it adds a rule to the default security group of VPC "
-        "'net#1-vpc'"
-    ]

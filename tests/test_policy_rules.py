@@ -97,6 +97,6 @@ def test_a_check_that_fails_is_one_doubt_not_a_failed_preview() -> None:
     [finding] = rule.run_stack(StackIndex([]))
     assert (finding.urn, finding.unverifiable) == ("", True)
     assert finding.message.startswith(
-        "broken could not finish on this stack (TypeError: unhashable type: 'dict'), so its verdict is "
-        "unknown."
+        "broken could not finish on this stack (TypeError: unhashable type: 'dict'), so its verdict "
+        "is unknown."
     )

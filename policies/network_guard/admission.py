@@ -312,7 +312,10 @@ class Admission:
                 self._rule(node, rule, "ingress", _CLASSIC, "")
                 if isinstance(rule, Mapping)
                 else self._doubt(
-                    node, f"an inline ingress rule of {node.label} cannot be read ({shown(rule)})"
+                    node,
+                    f"an inline ingress rule of {node.label} is only known after apply"
+                    if is_unknown(rule)
+                    else f"an inline ingress rule of {node.label} cannot be read ({shown(rule)})",
                 )
                 for rule in rules
             ]

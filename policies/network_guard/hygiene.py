@@ -152,10 +152,16 @@ def check_default_security_groups(index: StackIndex, _settings: Mapping[str, Any
                 )
     for resource_type in _RULE_RESOURCES:
         for rule in index.of_type(resource_type):
-            keys = index.security_group_keys(rule, "securityGroupId")[0]
+            keys, refs = index.security_group_keys(rule, "securityGroupId")
             default = next((key for key in keys if index.is_default_security_group_key(key)), None)
             if default is not None:
                 yield violation(rule, f"it adds a rule to {index.security_group_title(default)}", fix)
+            elif not refs.traced:
+                yield unverifiable(
+                    rule,
+                    f"whether it adds a rule to a default security group cannot be told: {refs.gap()}",
+                    "pass securityGroupId from the security group resource",
+                )
     for vpc in index.of_type(aws.VPC):
         if vpc.urn in adopted:
             continue
