@@ -45,6 +45,7 @@ _ID_PREFIXES = {
     aws.SECURITY_GROUP_INGRESS_RULE: "sgr",
     aws.SECURITY_GROUP_EGRESS_RULE: "sgr",
     aws.FLOW_LOG: "fl",
+    aws.MANAGED_PREFIX_LIST: "pl",
     EIP: "eipalloc",
 }
 # Outputs of a VPC that other resources point at; on an update the engine shows them.
@@ -96,7 +97,7 @@ class StackBuilder:
         self._resources[name] = _Resource(resource_type, name, props)
         return Ref(name)
 
-    def set(self, name: str, **props: Any) -> None:
+    def set(self, name: str, /, **props: Any) -> None:
         self._resources[name].props.update(props)
 
     def unset(self, name: str, *keys: str) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from policies.network_guard import aws_types as aws
-from policies.network_guard.graph import Node, StackIndex, Truth, is_world_cidr
+from policies.network_guard.graph import Node, StackIndex, Truth
 from preview.model import UNKNOWN
 from tests.policy_helpers import IdMode, Ref, StackBuilder, secure_stack, stack_nodes
 
@@ -215,7 +215,7 @@ def test_subnet_whose_route_table_is_outside_the_stack_is_unknown() -> None:
     )
 
 
-# --- zones, security groups ------------------------------------------------------------------------
+# --- zones ------------------------------------------------------------------------
 
 
 def test_zone_of_reads_name_or_id_and_says_why_it_is_unknown() -> None:
@@ -227,69 +227,3 @@ def test_zone_of_reads_name_or_id_and_says_why_it_is_unknown() -> None:
     assert StackIndex.zone_of(_node("d")).why_unknown == (
         "subnet 'd' sets no availabilityZone, so AWS picks one when it creates it"
     )
-
-
-@pytest.mark.parametrize(
-    ("cidr", "world"),
-    [
-        ("0.0.0.0/0", True),
-        ("::/0", True),
-        ("0::0/0", True),
-        ("10.0.0.0/8", False),
-        ("0.0.0.0/1", False),
-        ("nonsense", False),
-    ],
-)
-def test_world_cidr_in_any_spelling(cidr: str, world: bool) -> None:
-    assert is_world_cidr(cidr) is world
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_ingress_reaches_a_group_inline_and_through_both_rule_resources(mode: IdMode) -> None:
-    builder = secure_stack()
-    builder.set(
-        "app-db-sg",
-        ingress=[{"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["10.0.0.0/16"]}],
-    )
-    builder.add(
-        aws.SECURITY_GROUP_RULE,
-        "rule",
-        type="ingress",
-        securityGroupId=Ref("app-db-sg"),
-        protocol="-1",
-        fromPort=0,
-        toPort=0,
-        ipv6CidrBlocks=["::/0"],
-    )
-    index = index_of(builder, mode)
-    ingress = index.ingress_of(builder.urn("app-db-sg"))
-    assert {(item.holder.name, item.protocol, item.ports, item.world.truth) for item in ingress} == {
-        ("app-db-sg", "tcp", (5432, 5432), Truth.NO),
-        ("app-db-from-lambda", "tcp", (5432, 5432), Truth.NO),
-        ("rule", "all", (0, 65535), Truth.YES),
-    }
-
-
-def test_unknown_cidr_from_the_vpc_is_internal_but_from_elsewhere_is_unknown() -> None:
-    builder = secure_stack()
-    builder.add(
-        aws.SECURITY_GROUP_INGRESS_RULE,
-        "from-vpc",
-        securityGroupId=Ref("app-db-sg"),
-        ipProtocol="tcp",
-        fromPort=5432,
-        toPort=5432,
-        cidrIpv4=Ref("app-vpc").attr("id"),
-    )
-    builder.add(
-        aws.SECURITY_GROUP_INGRESS_RULE,
-        "from-eip",
-        securityGroupId=Ref("app-db-sg"),
-        ipProtocol="tcp",
-        fromPort=5432,
-        toPort=5432,
-        cidrIpv4=Ref("app-nat-a-eip"),
-    )
-    index = index_of(builder, IdMode.UNKNOWN)
-    verdicts = {item.holder.name: item.world.truth for item in index.ingress_of(builder.urn("app-db-sg"))}
-    assert verdicts == {"app-db-from-lambda": Truth.NO, "from-vpc": Truth.NO, "from-eip": Truth.UNKNOWN}

@@ -7,11 +7,11 @@ import pytest
 from policies.network_guard import aws_types as aws
 from preview.model import UNKNOWN
 from tests.policy_helpers import (
-    RULES_BY_NAME,
     IdMode,
     Ref,
+    StackBuilder,
     findings,
-    run_stack_rule,
+    secure_network,
     secure_stack,
 )
 
@@ -37,12 +37,13 @@ SSH_FIX = (
         (
             aws.SECURITY_GROUP_RULE,
             {"type": "ingress", "protocol": "-1", "fromPort": 0, "toPort": 0, "ipv6CidrBlocks": ["::/0"]},
-            "SSH (port 22) to ::/0",
+            "SSH (port 22) and RDP (port 3389) to ::/0 through a rule for every protocol and port (protocol "
+            "-1)",
         ),
         (
             aws.SECURITY_GROUP_INGRESS_RULE,
             {"ipProtocol": "tcp", "fromPort": 3000, "toPort": 4000, "cidrIpv4": "0.0.0.0/0"},
-            "RDP (port 3389) to 0.0.0.0/0",
+            "RDP (port 3389) to 0.0.0.0/0 through tcp ports 3000-4000",
         ),
         (
             aws.SECURITY_GROUP_INGRESS_RULE,
@@ -58,10 +59,9 @@ def test_admin_port_open_to_the_internet_through_a_rule_resource_is_caught(
     assert findings("no-ssh-rdp-from-internet", builder, mode) == []
     builder.add(rule_type, "admin", securityGroupId=Ref("app-lambda-sg"), **props)
     label = aws.label(rule_type, "admin")
-    assert findings("no-ssh-rdp-from-internet", builder, mode)[0] == (
-        builder.urn("admin"),
-        f"{label}: it opens {opened}. {SSH_FIX}",
-    )
+    assert findings("no-ssh-rdp-from-internet", builder, mode) == [
+        (builder.urn("admin"), f"{label}: it opens {opened}. {SSH_FIX}")
+    ]
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -100,25 +100,6 @@ def test_https_from_the_internet_is_not_an_admin_port() -> None:
     assert findings("no-ssh-rdp-from-internet", builder, IdMode.UNKNOWN) == []
 
 
-def test_unknown_port_on_an_internet_rule_is_unverifiable() -> None:
-    builder = secure_stack()
-    builder.add(
-        aws.SECURITY_GROUP_INGRESS_RULE,
-        "port-later",
-        securityGroupId=Ref("app-lambda-sg"),
-        ipProtocol="tcp",
-        fromPort=UNKNOWN,
-        toPort=UNKNOWN,
-        cidrIpv4="0.0.0.0/0",
-    )
-    [first, second] = run_stack_rule(RULES_BY_NAME["no-ssh-rdp-from-internet"], builder, IdMode.UNKNOWN)
-    assert (first.unverifiable, second.unverifiable) == (True, True)
-    assert first.message.startswith(
-        "security group ingress rule 'port-later': cannot be verified before apply: "
-        "it may open SSH (port 22) to the internet"
-    )
-
-
 # --- default-security-group-closed -----------------------------------------------------------------
 
 
@@ -142,12 +123,15 @@ def test_default_group_with_rules_is_caught(mode: IdMode) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_rule_resource_on_the_default_group_is_caught(mode: IdMode) -> None:
-    builder = secure_stack()
+@pytest.mark.parametrize("prefix", ["app", "net#1"])  # '#' is no separator to the index (a KeyError once)
+def test_rule_resource_on_the_default_group_is_caught(mode: IdMode, prefix: str) -> None:
+    builder = StackBuilder()
+    secure_network(builder, prefix)
+    assert findings("default-security-group-closed", builder, mode) == []
     builder.add(
         aws.SECURITY_GROUP_EGRESS_RULE,
         "default-egress",
-        securityGroupId=Ref("app-vpc").attr("defaultSecurityGroupId"),
+        securityGroupId=Ref(f"{prefix}-vpc").attr("defaultSecurityGroupId"),
         ipProtocol="-1",
         cidrIpv4="0.0.0.0/0",
     )
@@ -155,7 +139,7 @@ def test_rule_resource_on_the_default_group_is_caught(mode: IdMode) -> None:
         message.split(". Fix")[0] for _, message in findings("default-security-group-closed", builder, mode)
     ] == [
         "security group egress rule 'default-egress': it adds a rule to the default security group of VPC "
-        "'app-vpc'"
+        f"'{prefix}-vpc'"
     ]
 
 
@@ -214,5 +198,26 @@ def test_private_subnet_assigning_public_ips_is_caught(mode: IdMode) -> None:
             "(route table 'app-private-a-rt' has no route to an internet gateway). Fix: set "
             "mapPublicIpOnLaunch: false; only public subnets (routed to an internet gateway) should give "
             "instances public addresses.",
+        )
+    ]
+
+
+def test_rule_resource_whose_group_cannot_be_traced_may_be_on_the_default_group() -> None:
+    builder = secure_stack()
+    builder.add(
+        aws.SECURITY_GROUP_EGRESS_RULE,
+        "egress",
+        securityGroupId=Ref("app-lambda-sg"),
+        ipProtocol="-1",
+        cidrIpv4="0.0.0.0/0",
+    )
+    assert findings("default-security-group-closed", builder, IdMode.UNKNOWN) == []
+    builder.set("egress", securityGroupId=UNKNOWN)
+    assert findings("default-security-group-closed", builder, IdMode.PLAIN) == [
+        (
+            builder.urn("egress"),
+            "security group egress rule 'egress': cannot be verified before apply: whether it adds a rule "
+            "to a default security group cannot be told: 1 value only known after apply, from nothing this "
+            "stack can follow. Fix: pass securityGroupId from the security group resource.",
         )
     ]

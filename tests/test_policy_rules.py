@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from policies.network_guard.catalog import RULES
 from policies.network_guard.graph import StackIndex
-from policies.network_guard.rules import Level
+from policies.network_guard.rules import Finding, Level, Rule, Severity
 from tests.policy_helpers import IdMode, run_stack_rule, secure_stack
 
 PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
@@ -84,3 +86,17 @@ def test_a_bad_setting_is_reported_on_the_stack_with_the_setting_the_value_and_t
 def test_every_rule_accepts_an_empty_stack() -> None:
     empty = StackIndex([])
     assert [rule.name for rule in RULES if rule.check_stack and rule.run_stack(empty)] == []
+
+
+def test_a_check_that_fails_is_one_doubt_not_a_failed_preview() -> None:
+    def broken(_index: StackIndex, _settings: Mapping[str, Any]) -> Iterator[Finding]:
+        yield from ()
+        raise TypeError("unhashable type: 'dict'")
+
+    rule = Rule("broken", "-", Level.MANDATORY, Severity.HIGH, "-", check_stack=broken)
+    [finding] = rule.run_stack(StackIndex([]))
+    assert (finding.urn, finding.unverifiable) == ("", True)
+    assert finding.message.startswith(
+        "broken could not finish on this stack (TypeError: unhashable type: 'dict'), so its verdict "
+        "is unknown."
+    )

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import aws_types as aws
 from .database import subnets_of_group
-from .graph import Node, Refs, StackIndex, is_unknown
+from .graph import Node, Refs, StackIndex, flag, is_unknown
 from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Setting, Severity, unverifiable, violation
 
 _SUBNET_ONLY = frozenset({aws.SUBNET})
@@ -206,7 +206,7 @@ def check_database_multi_az(index: StackIndex, settings: Mapping[str, Any]) -> I
     for instance in index.of_type(aws.RDS_INSTANCE):
         if instance.props.get("replicateSourceDb") not in (None, ""):
             continue  # a read replica is itself the redundancy
-        multi_az = instance.props.get("multiAz")
+        multi_az = flag(instance.props.get("multiAz"))
         if is_unknown(multi_az):
             yield unverifiable(instance, "multiAz is only known after apply", "set it to a literal true")
         elif multi_az is not True:

@@ -20,6 +20,8 @@ DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+MANAGED_PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
+MANAGED_PREFIX_LIST_ENTRY = "aws:ec2/managedPrefixListEntry:ManagedPrefixListEntry"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 RDS_INSTANCE = "aws:rds/instance:Instance"
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
@@ -51,6 +53,8 @@ _LABELS = {
     SECURITY_GROUP_RULE: "security group rule",
     SECURITY_GROUP_INGRESS_RULE: "security group ingress rule",
     SECURITY_GROUP_EGRESS_RULE: "security group egress rule",
+    MANAGED_PREFIX_LIST: "managed prefix list",
+    MANAGED_PREFIX_LIST_ENTRY: "managed prefix list entry",
     FLOW_LOG: "flow log",
     RDS_INSTANCE: "RDS instance",
     RDS_CLUSTER: "RDS cluster",

@@ -7,7 +7,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import aws_types as aws
-from .graph import Node, Refs, StackIndex, Truth, is_unknown
+from .admission import admission, internet
+from .graph import Node, Refs, StackIndex, Truth, Unreadable, flag, is_unknown, shown
 from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
 
 _SUBNET_ONLY = frozenset({aws.SUBNET})
@@ -40,8 +41,14 @@ def subnets_of_group(index: StackIndex, group: Node) -> Refs:
 
 
 def check_public_access(database: Node, _settings: Mapping[str, Any]) -> Iterator[Finding]:
-    value = database.props.get("publiclyAccessible")
-    if value is True:
+    value = flag(database.props.get("publiclyAccessible"))
+    if value is Unreadable.VALUE:
+        yield unverifiable(
+            database,
+            f"publiclyAccessible = {shown(database.props['publiclyAccessible'])} is not true or false",
+            "set it to a literal false",
+        )
+    elif value is True:
         yield violation(
             database,
             "publiclyAccessible is true, so RDS gives it a public DNS name that resolves to a public address",
@@ -60,7 +67,7 @@ def check_storage_encrypted(database: Node, _settings: Mapping[str, Any]) -> Ite
     props = database.props
     if _is_replica(database) or props.get("engineMode") == "serverless":
         return  # Aurora Serverless v1 is always encrypted; a replica is checked through its source.
-    value = props.get("storageEncrypted")
+    value = flag(props.get("storageEncrypted"))
     if is_unknown(value):
         yield unverifiable(database, "storageEncrypted is only known after apply", "set it to a literal true")
     elif value is not True:
@@ -150,23 +157,15 @@ def check_database_ingress(index: StackIndex, _settings: Mapping[str, Any]) -> I
         "admit only the security groups of its clients (for example the Lambda's), or VPC ranges; "
         "never 0.0.0.0/0 or ::/0"
     )
+    rules = admission(index)
     for database in databases(index):
         keys, refs = _security_group_keys(index, database)
         doubt: tuple[str, bool] | None = None
         if not refs.certain:
             doubt = (f"its security groups cannot all be seen: {refs.gap()}", bool(refs.unmanaged))
-        opened = None
-        for key in keys:
-            if key.startswith("id:"):
-                continue  # already in refs.gap()
-            for ingress in index.ingress_of(key):
-                if ingress.world.truth is Truth.YES:
-                    opened = (key, ingress)
-                    break
-                if ingress.world.truth is Truth.UNKNOWN and doubt is None:
-                    doubt = (ingress.world.because, ingress.world.outside_stack)
-            if opened:
-                break
+        # Unmanaged ids are already in refs.gap(); the rules this stack adds to them still count.
+        reaching = [(key, ingress) for key in keys for ingress in rules.ingress_of(key)]
+        opened = next(((key, ingress) for key, ingress in reaching if ingress.world.truth is Truth.YES), None)
         if opened:
             key, ingress = opened
             via = "" if ingress.holder.urn == key else f" through {ingress.holder.label}"
@@ -174,9 +173,13 @@ def check_database_ingress(index: StackIndex, _settings: Mapping[str, Any]) -> I
                 database, f"{index.security_group_title(key)} admits {ingress.world.because}{via}", fix
             )
             continue
-        stray = next(
-            (ingress for ingress in index.untraced_ingress if ingress.world.truth is not Truth.NO), None
-        )
+        together = internet([ingress for _key, ingress in reaching])
+        if together.truth is Truth.YES:
+            yield violation(database, f"its security groups together admit {together.because}", fix)
+            continue
+        if together.truth is Truth.UNKNOWN and doubt is None:
+            doubt = (together.because, together.outside_stack)
+        stray = next((ingress for ingress in rules.untraced if ingress.world.truth is not Truth.NO), None)
         if doubt is None and stray is not None:
             doubt = (
                 f"{stray.holder.label} may admit the internet and its security group is only known after "

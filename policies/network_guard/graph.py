@@ -6,20 +6,21 @@ What it knows that a flag check does not: what a property points at. A reference
 the value when it is known (an id, a name, or a VPC's default route table / security group id) and
 by the engine's `property_dependencies` when it is not, which is every id on a first preview. From
 there it answers: is this subnet public (its explicit route table, else its VPC's main table, routed
-to an internet gateway), in which AZ is it, what ingress reaches this security group. Each answer
-is YES, NO or UNKNOWN with the reason, never a guess: an unknown value is never read for a verdict.
+to an internet gateway), in which AZ is it, which security groups a property names (`admission.py`
+answers what they admit). Each answer is YES, NO or UNKNOWN with the reason, never a guess: an unknown
+value is never read for a verdict, and a value of the wrong shape (an object where an id belongs, a
+number where a list does) is a doubt, never a crash.
 
 Everything is built once, in passes linear in the number of resources, and memoised per query.
 """
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from functools import cached_property, lru_cache
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from . import aws_types as aws
 
@@ -40,6 +41,29 @@ UNKNOWN_VALUES = frozenset(
 
 def is_unknown(value: Any) -> bool:
     return isinstance(value, str) and value in UNKNOWN_VALUES
+
+
+class Unreadable(Enum):
+    """A property value of a shape the rule cannot read (`flag` returns it)."""
+
+    VALUE = "unreadable"
+
+
+def flag(value: Any) -> bool | str | Unreadable | None:
+    """A boolean property: True, False, None when unset, the unknown marker as is, or `Unreadable`.
+    The exact strings "true" and "false" are the booleans they spell, as Terraform's type conversion
+    (which the bridged provider applies) reads them (developer.hashicorp.com, function `tobool`)."""
+    if value is None or isinstance(value, bool) or is_unknown(value):
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    return Unreadable.VALUE
+
+
+def shown(value: Any) -> str:
+    """A property value for a message, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -73,6 +97,7 @@ class Answer:
     truth: Truth
     because: str
     outside_stack: bool = False
+    fix: str = ""  # for an UNKNOWN: what would make it decidable, when the rule's own fix does not fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +107,7 @@ class Refs:
     `nodes` are certain. When the dependencies name more resources of the wanted type than the
     property has unresolved values, `maybe` holds them and `maybe_count` says how many are used.
     `unmanaged` are known ids matching nothing in this stack; `unresolved` counts unknown values with
-    no dependency to follow.
+    no dependency to follow; `unreadable` are values that are no id at all (objects, numbers), shown.
     """
 
     nodes: tuple[Node, ...] = ()
@@ -90,15 +115,23 @@ class Refs:
     maybe_count: int = 0
     unmanaged: tuple[str, ...] = ()
     unresolved: int = 0
+    unreadable: tuple[str, ...] = ()
 
     @property
     def certain(self) -> bool:
-        return not (self.maybe or self.unmanaged or self.unresolved)
+        return not (self.maybe or self.unmanaged or self.unresolved or self.unreadable)
+
+    @property
+    def traced(self) -> bool:
+        """Every target is known, in this stack or by an id outside it."""
+        return not (self.maybe or self.unresolved or self.unreadable)
 
     @property
     def count(self) -> int:
         """How many values the property holds (its length, known even when its items are not)."""
-        return len(self.nodes) + self.maybe_count + len(self.unmanaged) + self.unresolved
+        return (
+            len(self.nodes) + self.maybe_count + len(self.unmanaged) + self.unresolved + len(self.unreadable)
+        )
 
     def gap(self) -> str:
         """Why the targets are not all known, for a message (empty when they are)."""
@@ -116,6 +149,8 @@ class Refs:
         if self.maybe:
             names = ", ".join(node.label for node in self.maybe)
             reasons.append(f"it uses {self.maybe_count} of {names}, and which cannot be told before apply")
+        if self.unreadable:
+            reasons.append(f"{', '.join(self.unreadable)} cannot be read as an id")
         return "; ".join(reasons)
 
 
@@ -128,28 +163,6 @@ class Zone:
 
     key: str | None
     why_unknown: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Ingress:
-    """One way into a security group: an inline rule, or a rule resource attached to it."""
-
-    holder: Node
-    protocol: str | None  # tcp, udp, icmp, icmpv6, all, another token; None while unknown
-    ports: tuple[int, int] | None  # inclusive range; None while unknown
-    world: Answer  # does it admit 0.0.0.0/0 or ::/0?
-
-    def covers(self, port: int, protocols: frozenset[str]) -> Truth:
-        if self.protocol is None:
-            return Truth.UNKNOWN
-        if self.protocol == "all":
-            return Truth.YES
-        if self.protocol not in protocols:
-            return Truth.NO
-        if self.ports is None:
-            return Truth.UNKNOWN
-        low, high = self.ports
-        return Truth.YES if low <= port <= high else Truth.NO
 
 
 @dataclass
@@ -174,54 +187,16 @@ _SUBNET_ONLY = frozenset({aws.SUBNET})
 _NAT_ONLY = frozenset({aws.NAT_GATEWAY})
 _ROUTE_TABLE_TARGETS = frozenset({aws.ROUTE_TABLE, aws.DEFAULT_ROUTE_TABLE, aws.VPC})
 _SECURITY_GROUP_TARGETS = aws.SECURITY_GROUP_TYPES | {aws.VPC}
-# An unknown CIDR computed from these is an address range inside the network, never the internet.
-_INTERNAL_CIDR_SOURCES = frozenset({aws.VPC, aws.SUBNET}) | aws.SECURITY_GROUP_TYPES
 _ID_PREFIX_GATEWAYS = {"igw-": Truth.YES, "vgw-": Truth.NO}
-_PROTOCOLS = {
-    "-1": "all",
-    "all": "all",
-    "tcp": "tcp",
-    "6": "tcp",
-    "udp": "udp",
-    "17": "udp",
-    "icmp": "icmp",
-    "1": "icmp",
-    "icmpv6": "icmpv6",
-    "58": "icmpv6",
-}
-_ALL_PORTS = (0, 65535)
+_DEFAULT_GROUP_SUFFIX = "#default-security-group"
+_VPC_TABLE_SUFFIX = "#route-table"
+_T = TypeVar("_T")
 
 
-@lru_cache(maxsize=4096)
-def is_world_cidr(cidr: str) -> bool:
-    """0.0.0.0/0 or ::/0, in whatever spelling."""
-    try:
-        return ipaddress.ip_network(cidr.strip(), strict=False).prefixlen == 0
-    except ValueError:
-        return False
-
-
-def _as_list(value: Any) -> list[Any]:
+def as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def _port(value: Any) -> int | None:
-    if isinstance(value, bool) or is_unknown(value):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _protocol(value: Any) -> str | None:
-    if value is None or is_unknown(value):
-        return None
-    if isinstance(value, (int, float)):
-        value = str(int(value))
-    return _PROTOCOLS.get(str(value).lower(), str(value).lower())
 
 
 class StackIndex:
@@ -241,6 +216,14 @@ class StackIndex:
                     self._identity.setdefault(value, []).append(node)
         self._public: dict[str, Answer] = {}
         self._table_internet: dict[str, Answer] = {}
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, build: Callable[[StackIndex], _T]) -> _T:
+        """What `build(self)` returns, built once per index: the other concern modules (admission)
+        keep their own tables on the shared index this way."""
+        if key not in self._memo:
+            self._memo[key] = build(self)
+        return self._memo[key]
 
     def of_type(self, resource_type: str) -> list[Node]:
         return self._of_type.get(resource_type, [])
@@ -256,7 +239,9 @@ class StackIndex:
         by_urn = self.by_urn
         return [by_urn[urn] for urn in urns if urn in by_urn]
 
-    def find(self, identity: str, types: frozenset[str]) -> Node | None:
+    def find(self, identity: Any, types: frozenset[str]) -> Node | None:
+        if not isinstance(identity, str):
+            return None
         for node in self._identity.get(identity, ()):
             if node.type in types:
                 return node
@@ -276,22 +261,27 @@ class StackIndex:
             return Refs(nodes=tuple(candidates)) if candidates else Refs(unresolved=1)
         found: list[Node] = []
         unmatched: list[str] = []
+        unreadable: list[str] = []
         unknown = 0
-        for item in _as_list(value):
+        for item in as_list(value):
             if is_unknown(item):
                 unknown += 1
-            elif isinstance(item, str) and item:
-                target = self.find(item, types)
+            elif isinstance(item, str):
+                target = self.find(item, types) if item else None
                 if target is None:
-                    unmatched.append(item)
+                    if item:
+                        unmatched.append(item)
                 elif target not in found:
                     found.append(target)
+            elif item is not None:
+                unreadable.append(shown(item))
         open_slots = unknown + len(unmatched)
+        bad = tuple(unreadable)
         if not open_slots:
-            return Refs(nodes=tuple(found))
+            return Refs(nodes=tuple(found), unreadable=bad)
         candidates = self._candidates(node, key, types, found)
         if len(candidates) > open_slots:
-            return Refs(nodes=tuple(found), maybe=tuple(candidates), maybe_count=open_slots)
+            return Refs(nodes=tuple(found), maybe=tuple(candidates), maybe_count=open_slots, unreadable=bad)
         # Dependencies explain the unknown values first; known ids left over point outside the stack.
         left_unknown = max(unknown - len(candidates), 0)
         left_known = open_slots - len(candidates) - left_unknown
@@ -299,6 +289,7 @@ class StackIndex:
             nodes=tuple(found + candidates),
             unmanaged=tuple(unmatched[len(unmatched) - left_known :]) if left_known else (),
             unresolved=left_unknown,
+            unreadable=bad,
         )
 
     def _candidates(self, node: Node, key: str, types: frozenset[str], exclude: Iterable[Node]) -> list[Node]:
@@ -318,7 +309,7 @@ class StackIndex:
     @staticmethod
     def _vpc_table_key(vpc: Node) -> str:
         # The table AWS creates with the VPC: its main table until a MainRouteTableAssociation says otherwise.
-        return f"{vpc.urn}#route-table"
+        return vpc.urn + _VPC_TABLE_SUFFIX
 
     def _table_keys(self, holder: Node, key: str) -> list[str]:
         refs = self.refs(holder, key, holder.props.get(key), _ROUTE_TABLE_TARGETS)
@@ -355,7 +346,7 @@ class StackIndex:
                 entry.title = table.label
                 self._add_inline_routes(entry, table)
         for route in self.of_type(aws.ROUTE):
-            internet = self._gateway_answer(route, "gatewayId", _as_list(route.props.get("gatewayId")))
+            internet = self._gateway_answer(route, "gatewayId", as_list(route.props.get("gatewayId")))
             nat = self.refs(route, "natGatewayId", route.props.get("natGatewayId"), _NAT_ONLY)
             for key in self._table_keys(route, "routeTableId"):
                 entry = tables.setdefault(key, _RouteTable(title=self._table_title(key)))
@@ -367,9 +358,14 @@ class StackIndex:
         routes = holder.props.get("routes")
         if routes is None:
             return
-        if is_unknown(routes) or any(not isinstance(route, Mapping) for route in routes):
+        if is_unknown(routes):
             table.internet.append(
                 Answer(Truth.UNKNOWN, f"the inline routes of {holder.label} are only known after apply")
+            )
+            return
+        if not isinstance(routes, list) or not all(isinstance(route, Mapping) for route in routes):
+            table.internet.append(
+                Answer(Truth.UNKNOWN, f"the inline routes of {holder.label} cannot be read ({shown(routes)})")
             )
             return
         # Inline routes share one dependency list ("routes"), so their gateways are resolved together.
@@ -383,17 +379,22 @@ class StackIndex:
         unknown: list[Any] = []
         doubt: Answer | None = None
         for gateway in gateways:
-            if gateway in ("", "local"):
-                continue
             if is_unknown(gateway):
                 unknown.append(gateway)
+                continue
+            if not isinstance(gateway, str):
+                doubt = Answer(
+                    Truth.UNKNOWN, f"a gatewayId of {holder.label} cannot be read ({shown(gateway)})"
+                )
+                continue
+            if gateway in ("", "local"):
                 continue
             target = self.find(gateway, aws.GATEWAY_TYPES)
             if target is not None:
                 if target.type in aws.INTERNET_GATEWAY_TYPES:
                     return Answer(Truth.YES, target.label)
                 continue
-            by_prefix = next((t for p, t in _ID_PREFIX_GATEWAYS.items() if str(gateway).startswith(p)), None)
+            by_prefix = next((t for p, t in _ID_PREFIX_GATEWAYS.items() if gateway.startswith(p)), None)
             if by_prefix is Truth.YES:
                 return Answer(Truth.YES, f"internet gateway {gateway}")
             if by_prefix is None:
@@ -422,9 +423,9 @@ class StackIndex:
     def _table_title(self, key: str) -> str:
         if key.startswith("id:"):
             return f"route table {key[3:]}"
-        if key.endswith("#route-table"):
-            vpc = self.by_urn[key[: -len("#route-table")]]
-            return f"the route table AWS created with {vpc.label}"
+        if key.endswith(_VPC_TABLE_SUFFIX):
+            vpc = self.by_urn.get(key[: -len(_VPC_TABLE_SUFFIX)])
+            return f"the route table AWS created with {vpc.label if vpc else 'its VPC'}"
         return "a route table only known after apply"
 
     @cached_property
@@ -501,10 +502,11 @@ class StackIndex:
 
     def _table_answer(self, key: str) -> Answer:
         if key.startswith("?"):
-            holder = self.by_urn[key[1:].rsplit("#", 1)[0]]
+            holder = self.by_urn.get(key[1:].rsplit("#", 1)[0])
             return Answer(
                 Truth.UNKNOWN,
-                f"the route table of {holder.label} is only known after apply and cannot be traced",
+                f"the route table of {holder.label if holder else 'a route'} is only known after apply and "
+                "cannot be traced",
             )
         table = self._route_tables.get(key) or _RouteTable(title=self._table_title(key))
         for answer in table.internet:
@@ -542,6 +544,8 @@ class StackIndex:
                 return Zone(None, f"the {name} of {subnet.label} is only known after apply")
             if isinstance(value, str) and value:
                 return Zone(f"{name}={value}")
+            if value not in (None, ""):
+                return Zone(None, f"the {name} of {subnet.label} cannot be read ({shown(value)})")
         return Zone(None, f"{subnet.label} sets no availabilityZone, so AWS picks one when it creates it")
 
     # --- security groups ------------------------------------------------------------------------
@@ -549,11 +553,12 @@ class StackIndex:
     def security_group_keys(self, holder: Node, key: str) -> tuple[list[str], Refs]:
         """The security groups a property names: a SecurityGroup, or a VPC's default group."""
         refs = self.refs(holder, key, holder.props.get(key), _SECURITY_GROUP_TARGETS)
-        keys = [self._security_group_key(target) for target in refs.nodes]
+        keys = [self.security_group_key(target) for target in refs.nodes]
         keys.extend(f"id:{identity}" for identity in refs.unmanaged)
         return keys, refs
 
-    def _security_group_key(self, target: Node) -> str:
+    def security_group_key(self, target: Node) -> str:
+        """The key `ingress_of` files a group's rules under: its URN, or its VPC's default group."""
         if target.type == aws.SECURITY_GROUP:
             return target.urn
         if target.type == aws.VPC:
@@ -563,105 +568,20 @@ class StackIndex:
 
     @staticmethod
     def default_security_group_key(vpc: Node) -> str:
-        return f"{vpc.urn}#default-security-group"
+        return vpc.urn + _DEFAULT_GROUP_SUFFIX
+
+    @staticmethod
+    def is_default_security_group_key(key: str) -> bool:
+        return key.endswith(_DEFAULT_GROUP_SUFFIX)
 
     def security_group_title(self, key: str) -> str:
         if key.startswith("id:"):
             return f"security group {key[3:]}"
-        if key.endswith("#default-security-group"):
-            return f"the default security group of {self.by_urn[key.split('#', 1)[0]].label}"
-        return self.by_urn[key].label
-
-    @cached_property
-    def _ingress(self) -> tuple[dict[str, list[Ingress]], list[Ingress]]:
-        by_group: dict[str, list[Ingress]] = {}
-        stray: list[Ingress] = []
-        for resource_type in (aws.SECURITY_GROUP, aws.DEFAULT_SECURITY_GROUP):
-            for group in self.of_type(resource_type):
-                by_group.setdefault(self._security_group_key(group), []).extend(
-                    self.ingress_declared_by(group)
-                )
-        for resource_type in (aws.SECURITY_GROUP_RULE, aws.SECURITY_GROUP_INGRESS_RULE):
-            for rule in self.of_type(resource_type):
-                ingress = self.ingress_declared_by(rule)
-                if not ingress:
-                    continue
-                keys, refs = self.security_group_keys(rule, "securityGroupId")
-                for key in keys:
-                    by_group.setdefault(key, []).extend(ingress)
-                if refs.maybe or refs.unresolved:
-                    stray.extend(ingress)
-        return by_group, stray
-
-    def ingress_of(self, key: str) -> list[Ingress]:
-        """Every ingress reaching the group, inline or from rule resources."""
-        return self._ingress[0].get(key, [])
-
-    @property
-    def untraced_ingress(self) -> list[Ingress]:
-        """Ingress rule resources whose security group is only known after apply."""
-        return self._ingress[1]
-
-    def ingress_declared_by(self, node: Node) -> list[Ingress]:
-        """The ingress a resource itself declares: inline rules of a group, or one rule resource."""
-        props = node.props
-        if node.type in aws.SECURITY_GROUP_TYPES:
-            rules = props.get("ingress")
-            if rules is None:
-                return []
-            if is_unknown(rules):
-                unknown = Answer(
-                    Truth.UNKNOWN, f"the inline ingress rules of {node.label} are only known after apply"
-                )
-                return [Ingress(node, None, None, unknown)]
-            return [
-                self._ingress_rule(node, rule, "ingress", ("cidrBlocks", "ipv6CidrBlocks"), "protocol")
-                for rule in rules
-                if isinstance(rule, Mapping)
-            ]
-        if node.type == aws.SECURITY_GROUP_RULE:
-            if props.get("type") == "egress":
-                return []
-            return [self._ingress_rule(node, props, None, ("cidrBlocks", "ipv6CidrBlocks"), "protocol")]
-        if node.type == aws.SECURITY_GROUP_INGRESS_RULE:
-            return [self._ingress_rule(node, props, None, ("cidrIpv4", "cidrIpv6"), "ipProtocol")]
-        return []
-
-    def _ingress_rule(
-        self,
-        holder: Node,
-        rule: Mapping[str, Any],
-        shared_key: str | None,
-        cidr_keys: tuple[str, ...],
-        protocol_key: str,
-    ) -> Ingress:
-        protocol = _protocol(rule.get(protocol_key))
-        ports: tuple[int, int] | None = _ALL_PORTS
-        if protocol != "all":
-            low, high = _port(rule.get("fromPort")), _port(rule.get("toPort"))
-            ports = (low, high) if low is not None and high is not None else None
-        return Ingress(holder, protocol, ports, self._admits_world(holder, rule, shared_key, cidr_keys))
-
-    def _admits_world(
-        self, holder: Node, rule: Mapping[str, Any], shared_key: str | None, cidr_keys: tuple[str, ...]
-    ) -> Answer:
-        untraced = ""
-        for key in cidr_keys:
-            value = rule.get(key)
-            for cidr in [value] if is_unknown(value) else _as_list(value):
-                if is_unknown(cidr):
-                    sources = self.dependencies_of(holder, shared_key or key)
-                    if not sources or any(source.type not in _INTERNAL_CIDR_SOURCES for source in sources):
-                        untraced = key
-                elif isinstance(cidr, str) and is_world_cidr(cidr):
-                    return Answer(Truth.YES, cidr)
-        if untraced:
-            return Answer(
-                Truth.UNKNOWN,
-                f"a {untraced} value of {holder.label} is only known after apply and "
-                "does not come from a VPC or subnet range",
-            )
-        return Answer(Truth.NO, "no internet source")
+        if key.endswith(_DEFAULT_GROUP_SUFFIX):
+            vpc = self.by_urn.get(key[: -len(_DEFAULT_GROUP_SUFFIX)])
+            return f"the default security group of {vpc.label if vpc else 'its VPC'}"
+        node = self.by_urn.get(key)
+        return node.label if node else f"security group {key}"
 
     # --- other relations ------------------------------------------------------------------------
 
@@ -674,7 +594,7 @@ class StackIndex:
                 continue  # a subnet, ENI or transit gateway flow log
             vpcs = self.vpcs_of(flow_log)
             covered.update(vpc.urn for vpc in vpcs.nodes)
-            if vpcs.maybe or vpcs.unresolved:
+            if not vpcs.traced:
                 untraced.append(flow_log)
         return covered, untraced
 

@@ -3,11 +3,12 @@ flow logs, and public IPs only in public subnets (advisory)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from . import aws_types as aws
-from .graph import Node, StackIndex, Truth, is_unknown
+from .admission import Admission, Ingress, admission, union
+from .graph import Node, StackIndex, Truth, Unreadable, flag, is_unknown, shown
 from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
 
 # (port, service, the protocols it listens on)
@@ -19,42 +20,108 @@ _INGRESS_HOLDERS = (
     aws.SECURITY_GROUP_INGRESS_RULE,
 )
 _RULE_RESOURCES = (aws.SECURITY_GROUP_RULE, aws.SECURITY_GROUP_INGRESS_RULE, aws.SECURITY_GROUP_EGRESS_RULE)
+_ADMIN_FIX = (
+    "remove it and reach hosts through SSM Session Manager, or admit only a known administration range "
+    "(never 0.0.0.0/0 or ::/0)"
+)
+_PORTS_FIX = "set the protocol, fromPort and toPort literally"
+
+Service = tuple[int, str, frozenset[str]]
+
+
+def _services(services: Sequence[Service]) -> str:
+    return " and ".join(f"{service} (port {port})" for port, service, _protocols in services)
 
 
 # --- no-ssh-rdp-from-internet ----------------------------------------------------------------------
 
 
 def check_admin_ports(index: StackIndex, _settings: Mapping[str, Any]) -> Iterator[Finding]:
-    fix = (
-        "remove it and reach hosts through SSM Session Manager, or admit only a known administration range "
-        "(never 0.0.0.0/0 or ::/0)"
-    )
+    rules = admission(index)
     for resource_type in _INGRESS_HOLDERS:
         for holder in index.of_type(resource_type):
-            worst: dict[str, Finding] = {}  # per service: a violation wins over a doubt
-            for ingress in index.ingress_declared_by(holder):
-                if ingress.world.truth is Truth.NO:
-                    continue
-                for port, service, protocols in _ADMIN_SERVICES:
-                    covers = ingress.covers(port, protocols)
-                    if covers is Truth.NO or (service in worst and not worst[service].unverifiable):
-                        continue
-                    if covers is Truth.YES and ingress.world.truth is Truth.YES:
-                        worst[service] = violation(
-                            holder, f"it opens {service} (port {port}) to {ingress.world.because}", fix
-                        )
-                    elif service not in worst:
-                        why = (
-                            ingress.world.because
-                            if ingress.world.truth is Truth.UNKNOWN
-                            else ("its protocol or ports are only known after apply")
-                        )
-                        worst[service] = unverifiable(
-                            holder,
-                            f"it may open {service} (port {port}) to the internet: {why}",
-                            "use literal ports and CIDRs",
-                        )
-            yield from worst.values()
+            yield from _admin_ports_of(holder, rules.declared_by(holder))
+    yield from _admin_ports_together(index, rules)
+
+
+def _admin_ports_of(holder: Node, declared: list[Ingress]) -> Iterator[Finding]:
+    """One finding per rule that opens an admin port to the Internet, then one per rule that may (for the
+    services no rule of the holder certainly opens)."""
+    opened: set[str] = set()
+    unsure: list[tuple[Ingress, list[Service]]] = []
+    for ingress in declared:
+        if ingress.world.truth is Truth.NO:
+            continue
+        certain: list[Service] = []
+        maybe: list[Service] = []
+        for service in _ADMIN_SERVICES:
+            covers = ingress.covers(service[0], service[2])
+            if covers is Truth.YES and ingress.world.truth is Truth.YES:
+                certain.append(service)
+            elif covers is not Truth.NO:
+                maybe.append(service)
+        if certain:
+            opened.update(service[1] for service in certain)
+            yield violation(
+                holder, f"it opens {_services(certain)} to {ingress.world.because}{ingress.how()}", _ADMIN_FIX
+            )
+        if maybe:
+            unsure.append((ingress, maybe))
+    doubted: set[str] = set()
+    for ingress, maybe in unsure:
+        services = [service for service in maybe if service[1] not in opened | doubted]
+        if not services:
+            continue
+        doubted.update(service[1] for service in services)
+        world = ingress.world
+        if world.truth is Truth.UNKNOWN:
+            why, fix, outside = world.because, world.fix or _PORTS_FIX, world.outside_stack
+        else:
+            why, fix, outside = ingress.rule_doubt, _PORTS_FIX, False
+        yield unverifiable(
+            holder, f"it may open {_services(services)} to the internet: {why}", fix, outside_stack=outside
+        )
+
+
+def _admin_ports_together(index: StackIndex, rules: Admission) -> Iterator[Finding]:
+    """Rules that each admit part of the Internet to an admin port, and together all of it."""
+    for key, reaching in rules.groups():
+        if len(reaching) < 2:
+            continue
+        certain: dict[str, list[Service]] = {}
+        maybe: dict[str, list[Service]] = {}
+        for service in _ADMIN_SERVICES:
+            port, _name, protocols = service
+            covering = [item for item in reaching if item.covers(port, protocols) is Truth.YES]
+            if any(item.world.truth is not Truth.NO for item in covering):
+                continue  # a rule that admits the Internet (or may) alone is reported on its own
+            # Rules of unknown ports that may admit the Internet alone are reported on their own too.
+            unsure = [
+                item
+                for item in reaching
+                if item.covers(port, protocols) is Truth.UNKNOWN and item.world.truth is Truth.NO
+            ]
+            answer = union(covering, unsure)
+            if answer is not None:
+                (certain if answer.truth is Truth.YES else maybe).setdefault(answer.because, []).append(
+                    service
+                )
+        if not (certain or maybe):
+            continue
+        reporter = index.by_urn.get(key) or reaching[0].holder
+        title = index.security_group_title(key)
+        for because, services in certain.items():
+            yield violation(
+                reporter,
+                f"the ingress rules of {title} together open {_services(services)} to {because}",
+                _ADMIN_FIX,
+            )
+        for because, services in maybe.items():
+            yield unverifiable(
+                reporter,
+                f"the ingress rules of {title} together may open {_services(services)}: {because}",
+                "set the type, protocol and ports of its rules literally",
+            )
 
 
 # --- default-security-group-closed -----------------------------------------------------------------
@@ -75,16 +142,26 @@ def check_default_security_groups(index: StackIndex, _settings: Mapping[str, Any
                 yield unverifiable(
                     group, f"its {direction} rules are only known after apply", "set them literally"
                 )
-            elif rules:
+            elif isinstance(rules, list) and rules:
                 yield violation(
                     group, f"it has {len(rules)} {direction} rule{'s' if len(rules) > 1 else ''}", fix
                 )
+            elif not isinstance(rules, list) and rules is not None:
+                yield unverifiable(
+                    group, f"its {direction} rules cannot be read ({shown(rules)})", "set them as a list"
+                )
     for resource_type in _RULE_RESOURCES:
         for rule in index.of_type(resource_type):
-            keys = index.security_group_keys(rule, "securityGroupId")[0]
-            default = next((key for key in keys if key.endswith("#default-security-group")), None)
+            keys, refs = index.security_group_keys(rule, "securityGroupId")
+            default = next((key for key in keys if index.is_default_security_group_key(key)), None)
             if default is not None:
                 yield violation(rule, f"it adds a rule to {index.security_group_title(default)}", fix)
+            elif not refs.traced:
+                yield unverifiable(
+                    rule,
+                    f"whether it adds a rule to a default security group cannot be told: {refs.gap()}",
+                    "pass securityGroupId from the security group resource",
+                )
     for vpc in index.of_type(aws.VPC):
         if vpc.urn in adopted:
             continue
@@ -131,9 +208,16 @@ def check_public_ip_tier(index: StackIndex, _settings: Mapping[str, Any]) -> Ite
         "instances public addresses"
     )
     for subnet in index.of_type(aws.SUBNET):
-        assigns = subnet.props.get("mapPublicIpOnLaunch")
+        assigns = flag(subnet.props.get("mapPublicIpOnLaunch"))
         if is_unknown(assigns):
             yield unverifiable(subnet, "mapPublicIpOnLaunch is only known after apply", "set it literally")
+            continue
+        if assigns is Unreadable.VALUE:
+            yield unverifiable(
+                subnet,
+                f"mapPublicIpOnLaunch = {shown(subnet.props['mapPublicIpOnLaunch'])} is not true or false",
+                "set it to true or false",
+            )
             continue
         if assigns is not True:
             continue

@@ -150,7 +150,7 @@ class Rule:
         settings, problems = self.parse_settings(config)
         if problems:
             return problems
-        findings = list(self.check_stack(index, settings))
+        findings = self._checked(lambda: self.check_stack(index, settings))
         if settings.get(TRUST_UNMANAGED.name):
             findings = [finding for finding in findings if not finding.outside_stack]
         return findings
@@ -160,4 +160,20 @@ class Rule:
         if node.type not in self.resource_types:
             return []
         settings, problems = self.parse_settings(config)
-        return problems or list(self.check_resource(node, settings))
+        return problems or self._checked(lambda: self.check_resource(node, settings))
+
+    def _checked(self, check: Callable[[], Iterable[Finding]]) -> list[Finding]:
+        """The check's findings; should it fail on a value nobody foresaw, one doubt instead of a failed
+        preview (the rules read every value defensively: tests/test_policy_robustness.py)."""
+        try:
+            return list(check())
+        except Exception as error:  # a defect must not take the whole preview down
+            return [
+                Finding(
+                    "",
+                    f"{self.name} could not finish on this stack ({type(error).__name__}: {error}), so its "
+                    "verdict is unknown. This is a defect of the pack: please report it with the resource "
+                    "that caused it.",
+                    unverifiable=True,
+                )
+            ]
