@@ -1,11 +1,13 @@
 """Offline preview of a stack: what it builds, whether policy allows it, and a picture of the network.
 
-    python -m preview STACK [--json] [--policy-config FILE] [--prices FILE]
+    python -m preview [--project DIR] STACK [--json] [--policy-config FILE] [--prices FILE]
                             [--picture PATH | --picture-dir DIR] [--no-policy]
-    python -m preview --all [...]
+                            [--policy-pack DIR] [--answers FILE] [--venv DIR]
+    python -m preview [--project DIR] --all [...]
 
-No Pulumi CLI, account, AWS credentials or network: the program runs under the SDK's mock engine in
-preview mode, and the policy pack in `policies/` judges it over the Analyzer protocol, as the CLI would.
+No Pulumi CLI, account, AWS credentials or network: the program (this project's, or any Pulumi Python
+project's with --project) runs under the SDK's mock engine in preview mode, and the policy pack
+(`policies/`, or --policy-pack) judges it over the Analyzer protocol, as the CLI would.
 The report ends with the stack's fixed monthly cost, estimated from list prices.
 Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings or arguments).
 """
@@ -15,13 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from preview.engine import PROJECT_DIR, StackConfigError, run_stack, shipped_stacks
-from preview.judge import judge
-from preview.network import describe_network
+from preview.engine import PROJECT_DIR, ProgramError, StackConfigError, StackRun, run_stack, shipped_stacks
+from preview.judge import POLICY_PACK_DIR, judge
+from preview.network import SUBNET, VPC, describe_network
 from preview.picture import draw_network
 from preview.policy_client import PolicyConfigError, PolicyPackError, load_policy_config
 from preview.report import EXIT_ERROR, StackReport, error_report, preview_report
@@ -45,6 +48,35 @@ def _parser() -> argparse.ArgumentParser:
         "unknown stack, bad option).",
     )
     parser.add_argument("stack", nargs="?", help="stack name: the NAME of a Pulumi.NAME.yaml in the project")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=PROJECT_DIR,
+        metavar="DIR",
+        help="the Pulumi Python project to preview: a directory with Pulumi.yaml (default: this one)",
+    )
+    parser.add_argument(
+        "--venv",
+        type=Path,
+        metavar="DIR",
+        help="a virtualenv holding the program's own requirements (default: Pulumi.yaml's runtime "
+        "option virtualenv, if it exists); it must be for the Python the preview runs on",
+    )
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        metavar="FILE",
+        help="JSON object of data-source token to result (camelCase fields), e.g. "
+        '{"aws:ec2/getVpc:getVpc": {"id": "vpc-0abc", "cidrBlock": "10.1.0.0/16"}}; wins over the preview\'s',
+    )
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=POLICY_PACK_DIR,
+        metavar="DIR",
+        help="a policy pack directory (PulumiPolicy.yaml), Python or Node, as for `pulumi preview "
+        "--policy-pack` (default: this project's policies/)",
+    )
     parser.add_argument("--all", action="store_true", help="preview every shipped stack (Pulumi.*.yaml)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     parser.add_argument(
@@ -78,10 +110,32 @@ def _stacks(args: argparse.Namespace) -> list[str]:
         raise UsageError("name one stack (e.g. `python -m preview dev`) or pass --all, not both or neither")
     if args.all and args.picture:
         raise UsageError("--picture names one file; with --all use --picture-dir DIR")
-    stacks = shipped_stacks() if args.all else [args.stack]
+    if not (args.project / "Pulumi.yaml").is_file():
+        raise UsageError(f"--project {args.project}: no Pulumi.yaml there; give a Pulumi project's directory")
+    stacks = shipped_stacks(args.project) if args.all else [args.stack]
     if not stacks:
-        raise UsageError(f"--all: there is no Pulumi.<stack>.yaml in {PROJECT_DIR}")
+        raise UsageError(f"--all: there is no Pulumi.<stack>.yaml in {args.project}")
     return stacks
+
+
+def _answers(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    try:
+        answers = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"--answers {path}: no such file; give the path of a JSON file") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--answers {path}: not valid JSON ({error})") from None
+    if not isinstance(answers, dict) or not all(
+        isinstance(token, str) and token.count(":") == 2 and isinstance(result, dict)
+        for token, result in answers.items()
+    ):
+        raise UsageError(
+            f"--answers {path}: expected an object of data-source token to result object, e.g. "
+            '{"aws:ec2/getVpc:getVpc": {"id": "vpc-0abc"}}'
+        )
+    return answers
 
 
 def _policy_config(path: Path | None) -> dict[str, Any] | None:
@@ -108,25 +162,77 @@ def _picture_path(args: argparse.Namespace, stack: str) -> Path:
     return (args.picture_dir or DEFAULT_PICTURE_DIR) / f"{stack}.png"
 
 
+def _program_line(error: BaseException, project: Path) -> str:
+    """The line of the program that raised `error`, or "" when none of its frames is in the project."""
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if Path(f.filename).resolve().is_relative_to(project)
+    ]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def _unanswered_note(unanswered: Mapping[str, int]) -> str:
+    tokens = ", ".join(sorted(unanswered))
+    return (
+        f"the offline preview has no answer for the data source(s) {tokens}: their results were unknown, "
+        "as values known only after deployment are on a first preview; give answers with --answers FILE"
+    )
+
+
+def _program_failure(error: ProgramError, project: Path) -> str:
+    """Why the program stopped, at its line, without a traceback."""
+    cause = error.__cause__
+    assert cause is not None
+    line = _program_line(cause, project)
+    at = f" at {line}" if line else ""
+    if not error.unanswered:
+        return f"the program stopped{at} with {type(cause).__name__}: {cause}"
+    # A plain call (get_x()) hands the program its result at once, which an unknown result cannot be;
+    # only the output form (get_x_output()) can carry it (the SDK's invoke gives None there).
+    tokens = ", ".join(sorted(error.unanswered))
+    return (
+        f"the program stopped{at}: it needed the result of data source(s) {tokens}, which the offline "
+        "preview cannot answer: give answers with --answers FILE (JSON: token to result), or call the "
+        "output form (get_..._output), whose result can stay unknown"
+    )
+
+
+def _run(stack: str, args: argparse.Namespace) -> StackRun | str:
+    """The run of one stack, or the message saying why there is none."""
+    try:
+        run = run_stack(stack, project_dir=args.project, answers=args.answers_data, virtualenv=args.venv)
+    except StackConfigError as error:
+        return str(error)
+    except ProgramError as error:
+        return _program_failure(error, args.project.resolve())
+    return run.error if run.error is not None else run
+
+
 def preview_stack(
     stack: str, args: argparse.Namespace, policy_config: Mapping[str, Any] | None, prices: PriceTable
 ) -> StackReport:
     """Run one stack, judge it, draw it; a settings mistake becomes an error report, not a traceback."""
+    run = _run(stack, args)
+    if isinstance(run, str):
+        return error_report(stack, run)
+    if run.unanswered:
+        print(f"note: {_unanswered_note(run.unanswered)}", file=sys.stderr)
     try:
-        run = run_stack(stack)
-    except StackConfigError as error:
-        return error_report(stack, str(error))
-    if run.error is not None:
-        return error_report(stack, run.error)
-    try:
-        packs = None if args.no_policy else judge(run, policy_config)
+        packs = None if args.no_policy else judge(run, policy_config, pack_dir=args.policy_pack)
     except PolicyConfigError as error:
         return error_report(stack, f"--policy-config {args.policy_config}: {error}")
     except PolicyPackError as error:
         return error_report(stack, f"the policy pack could not judge the stack: {error}")
-    picture = draw_network(
-        describe_network(run.records, stack), _picture_path(args, stack), command=f"python -m preview {stack}"
-    )
+    picture: Path | str
+    if run.of_type(VPC) or run.of_type(SUBNET):
+        picture = draw_network(
+            describe_network(run.records, stack),
+            _picture_path(args, stack),
+            command=f"python -m preview {stack}",
+        )
+    else:
+        picture = "not drawn: the program creates no VPC or subnet (it may use existing ones)"
     cost = estimate_monthly_cost(run.resources, prices, run.config.get("aws:region"))
     return preview_report(run, packs, picture, cost)
 
@@ -136,6 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         stacks = _stacks(args)
+        args.answers_data = _answers(args.answers)
         policy_config = _policy_config(args.policy_config)
         prices = _prices(args.prices)
     except UsageError as error:

@@ -71,11 +71,12 @@ def error_report(stack: str, message: str) -> StackReport:
 
 
 def preview_report(
-    run: StackRun, packs: Sequence[PackVerdict] | None, picture: Path | None, cost: CostEstimate
+    run: StackRun, packs: Sequence[PackVerdict] | None, picture: Path | str | None, cost: CostEstimate
 ) -> StackReport:
     """The sections of a successful run, in the order `pulumi preview` prints them, then ours.
 
-    `packs` is None when policies were skipped (`--no-policy`); `picture` is None when none was drawn.
+    `packs` is None when policies were skipped (`--no-policy`); `picture` is None when none was asked for,
+    a sentence when the program's resources give nothing to draw.
     """
     root = build_tree(run.records, f"{run.project}-{run.stack}")
     counts = counts_by_type(run.records)
@@ -96,7 +97,14 @@ def preview_report(
         sections.append(Section("policies", "Policies: skipped (--no-policy)", None))
     else:
         sections.append(Section("policies", render_policies(packs, root.record.name), policies_json(packs)))
-    sections.append(Section("notChecked", render_not_checked(), list(NOT_CHECKED)))
-    if picture is not None:
+    not_checked = list(NOT_CHECKED) + [
+        f"data source {token}: the offline preview has no answer for it, so its result was unknown "
+        f"({calls} call{'s' if calls != 1 else ''}); give one with --answers FILE"
+        for token, calls in sorted(run.unanswered.items())
+    ]
+    sections.append(Section("notChecked", render_not_checked(not_checked), not_checked))
+    if isinstance(picture, Path):
         sections.append(Section("picture", f"Network picture: {picture}", str(picture)))
+    elif picture is not None:
+        sections.append(Section("picture", f"Network picture: {picture}", None))
     return StackReport(run.stack, sections, exit_code(packs or ()))
