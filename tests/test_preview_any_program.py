@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from preview.engine import PROJECT_DIR
+from preview.policy_client import PolicyPackError, pack_command
 
 PREAMBLE = "import json\n\nimport pulumi\nimport pulumi_aws as aws\n\n"
 
@@ -232,3 +233,29 @@ def test_a_directory_without_pulumi_yaml_is_a_usage_error(outside: Path) -> None
 
     assert result.returncode == 2
     assert f"--project {outside}: no Pulumi.yaml there" in result.stderr
+
+
+def test_a_node_pack_without_its_dependencies_gets_the_clis_advice(outside: Path) -> None:
+    pack = outside / "node-pack"
+    pack.mkdir()
+    (pack / "PulumiPolicy.yaml").write_text("runtime: nodejs\n")
+    project = write_project(outside / "sound", SOUND)
+
+    result = preview(project, "--policy-pack", str(pack), "--picture", str(outside / "p.png"))
+
+    assert result.returncode == 2
+    assert "the policy pack's dependencies are not installed; try running npm install" in result.stderr
+
+
+def test_a_python_pack_starts_with_its_own_virtualenvs_python(tmp_path: Path) -> None:
+    (tmp_path / "PulumiPolicy.yaml").write_text(
+        "runtime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    python = tmp_path / "venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.symlink_to(sys.executable)
+
+    assert pack_command(tmp_path) == [str(python), "-u", "-m", "pulumi.policy", "127.0.0.1:0", str(tmp_path)]
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: opa\n")
+    with pytest.raises(PolicyPackError, match=r"runtime 'opa'; the offline preview runs Python and Node\.js"):
+        pack_command(tmp_path)
