@@ -35,6 +35,26 @@ from zappa_vpc.plan.costs import CostEstimate, render_cost_text
 
 EXIT_ERROR = 2  # no verdict: bad settings, a stack that does not exist, a policy pack that cannot run
 COST_OUTPUT = "monthly_cost_estimate"
+# The AWS services whose fixed charges the estimate models (zappa_vpc/plan/costs.py); what other
+# programs create elsewhere (S3, Lambda, ElastiCache...) is named as left out, not priced at zero.
+_COST_MODELLED_SERVICES = ("ec2", "vpc", "rds", "iam", "cloudwatch")
+
+
+def _cost_section(run: StackRun, cost: CostEstimate) -> Section:
+    unmodelled = sorted(
+        {
+            r.type
+            for r in run.resources
+            if r.custom and r.type.split(":")[1].split("/")[0] not in _COST_MODELLED_SERVICES
+        }
+    )
+    text = render_cost_text(cost)
+    if unmodelled:
+        text += (
+            "\n  Not estimated: the estimate models network, EC2 and RDS charges only; any charge of these "
+            f"resource types is left out: {', '.join(unmodelled)}"
+        )
+    return Section("monthlyCost", text, {**cost.to_dict(), "notModelled": unmodelled})
 
 
 def _without(outputs: dict[str, Any], key: str) -> dict[str, Any]:
@@ -91,7 +111,7 @@ def preview_report(
             f"{render_counts(counts)}\n\nResources:\n    + {total} to create",
             {"create": total, "byType": counts},
         ),
-        Section("monthlyCost", render_cost_text(cost), cost.to_dict()),
+        _cost_section(run, cost),
     ]
     if packs is None:
         sections.append(Section("policies", "Policies: skipped (--no-policy)", None))

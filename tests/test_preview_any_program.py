@@ -117,7 +117,7 @@ def test_an_insecure_program_is_blocked_with_the_rules_it_breaks(outside: Path) 
 
 
 def test_a_sound_program_is_allowed_and_drawn(outside: Path) -> None:
-    project = write_project(outside / "sound", SOUND)
+    project = write_project(outside / "sound", SOUND + 'aws.s3.Bucket("uploads")\n')
     picture = outside / "sound.png"
 
     result = preview(project, "--picture", str(picture))
@@ -125,7 +125,26 @@ def test_a_sound_program_is_allowed_and_drawn(outside: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Verdict: allowed by policy" in result.stdout
     assert "Previewing update (dev)" in result.stdout
+    assert "any charge of these resource types is left out: aws:s3/bucket:Bucket" in result.stdout
     assert picture.is_file()
+
+
+def test_a_program_on_the_default_vpc_says_there_is_no_picture(outside: Path) -> None:
+    program = """
+    vpc = aws.ec2.get_vpc(default=True)
+    subnets = aws.ec2.get_subnets(filters=[{"name": "vpc-id", "values": [vpc.id]}])
+    aws.ec2.SecurityGroup("web", vpc_id=vpc.id)
+    aws.ec2.Instance("web", ami=aws.ec2.get_ami(most_recent=True, owners=["amazon"]).id,
+                     instance_type="t4g.nano", subnet_id=subnets.ids[0])
+    """
+    project = write_project(outside / "default-vpc", program)
+    picture = outside / "default.png"
+
+    result = preview(project, "--picture", str(picture))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Network picture: not drawn: the program creates no VPC or subnet" in result.stdout
+    assert not picture.exists()
 
 
 def test_main_in_pulumi_yaml_names_the_program_directory(outside: Path) -> None:
@@ -259,3 +278,26 @@ def test_a_python_pack_starts_with_its_own_virtualenvs_python(tmp_path: Path) ->
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime: opa\n")
     with pytest.raises(PolicyPackError, match=r"runtime 'opa'; the offline preview runs Python and Node\.js"):
         pack_command(tmp_path)
+
+
+def test_the_programs_own_packages_come_from_its_virtualenv(outside: Path) -> None:
+    program = (
+        "import sizing\n\naws.ec2.Vpc('vpc', cidr_block=sizing.CIDR)\npulumi.export('cidr', sizing.CIDR)\n"
+    )
+    project = write_project(outside / "with-venv", program)
+    (project / "Pulumi.yaml").write_text(
+        "name: theirs\nruntime:\n  name: python\n  options:\n    virtualenv: venv\n"
+    )
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site_packages = project / "venv" / "lib" / version / "site-packages"
+    site_packages.mkdir(parents=True)
+    (site_packages / "sizing.py").write_text("CIDR = '10.9.0.0/16'\n")
+
+    result = preview(project, "--json", "--no-policy", "--picture", str(outside / "v.png"))
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["outputs"]["cidr"] == "10.9.0.0/16"
+    (site_packages.parent).rename(site_packages.parent.with_name("python3.99"))
+    result = preview(project, "--no-policy")
+    assert result.returncode == 2
+    assert f"virtualenv {project / 'venv'} is for python3.99; the preview runs on {version}" in result.stderr
