@@ -42,8 +42,9 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m preview",
-        description="Offline `pulumi preview --policy-pack policies` for a stack of this project: the "
-        "resource tree, the policy verdict and a picture of the network, without a cloud account.",
+        description="Offline `pulumi preview --policy-pack policies` for a stack of this project, or of any "
+        "Pulumi Python project (--project): the resource tree, the policy verdict, the cost and a picture of "
+        "the network, without a cloud account.",
         epilog="Exit codes: 0 allowed by policy, 1 a mandatory policy violation, 2 no verdict (bad settings, "
         "unknown stack, bad option).",
     )

@@ -1,9 +1,9 @@
-"""Run a stack of this project under the SDK's mock engine and record what it registers.
+"""Run a stack of a Pulumi Python project under the SDK's mock engine and record what it registers.
 
-This plays the part of the Pulumi CLI for an offline preview: it reads `Pulumi.yaml` and
-`Pulumi.<stack>.yaml` as the CLI does (declared defaults, structured values as JSON), runs
-`__main__.py` with the mock engine in preview mode, and records every registration with its parent,
-dependencies and property dependencies: the same picture the CLI hands to a policy pack.
+This plays the part of the Pulumi CLI for an offline preview, for this project or any other: it reads
+`Pulumi.yaml` and `Pulumi.<stack>.yaml` as the CLI does (declared defaults, structured values as JSON,
+`main:`), runs the program with the mock engine in preview mode, and records every registration with
+its parent, dependencies and property dependencies: the same picture the CLI hands to a policy pack.
 """
 
 from __future__ import annotations

@@ -37,7 +37,9 @@ class FakeJudge:
         self.diagnostics = diagnostics
         self.calls: list[tuple[StackRun, Mapping[str, Any] | None]] = []
 
-    def __call__(self, run: StackRun, policy_config: Mapping[str, Any] | None) -> list[PackVerdict]:
+    def __call__(
+        self, run: StackRun, policy_config: Mapping[str, Any] | None, *, pack_dir: Path
+    ) -> list[PackVerdict]:
         self.calls.append((run, policy_config))
         return [PackVerdict("vpc-network-guard", "0.1.0", "policies", self.diagnostics)]
 
@@ -146,7 +148,9 @@ def test_a_settings_mistake_exits_2_without_a_traceback(
     clean_judge: FakeJudge, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
 ) -> None:
     monkeypatch.setattr(
-        cli, "run_stack", lambda stack: run_stack(stack, config_overrides={"zappa-vpc:azCount": 1})
+        cli,
+        "run_stack",
+        lambda stack, **options: run_stack(stack, **options, config_overrides={"zappa-vpc:azCount": 1}),
     )
 
     code = cli.main(["dev", "--picture-dir", str(tmp_path)])
