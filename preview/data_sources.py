@@ -100,7 +100,13 @@ def _matching_subnets(region: str, args: Mapping[str, Any]) -> list[dict[str, An
 
 
 def _get_vpc(region: str, args: Mapping[str, Any]) -> dict[str, Any]:
-    vpc_id = args.get("id") or _default_vpc_id(region)
+    """The default VPC when asked for it (or for no VPC in particular); else a VPC of the id asked for, or
+    one named after the selectors, with the default VPC's layout as a stand-in."""
+    selectors = {k: v for k, v in args.items() if k in ("id", "tags", "filters", "cidrBlock") and v}
+    if args.get("default") or not selectors:
+        vpc_id = _default_vpc_id(region)
+    else:
+        vpc_id = args.get("id") or fake_id("aws:ec2/vpc:Vpc", json.dumps(selectors, sort_keys=True))
     main_table = fake_id("aws:ec2/routeTable:RouteTable", f"default-{region}-main")
     return {
         "id": vpc_id,

@@ -54,6 +54,8 @@ def test_the_default_vpc_and_its_public_default_subnets_one_per_zone() -> None:
     subnets = [answer("aws:ec2/getSubnet:getSubnet", id=subnet_id) for subnet_id in subnet_ids]
 
     assert vpc["cidrBlock"] == DEFAULT_VPC_CIDR and vpc["default"] is True
+    theirs = answer("aws:ec2/getVpc:getVpc", tags={"Name": "main"})
+    assert theirs["default"] is False and theirs["id"] != vpc["id"]
     assert [s["availabilityZone"] for s in subnets] == [z.name for z in region_zones("us-east-1")]
     assert all(s["mapPublicIpOnLaunch"] and s["defaultForAz"] and s["vpcId"] == vpc["id"] for s in subnets)
     assert [s["cidrBlock"] for s in subnets[:2]] == ["172.31.0.0/20", "172.31.16.0/20"]
