@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STACK ?= dev
+PROJECT ?= .
 ARGS ?=
 
 .PHONY: setup preview pictures test lint bench clean
@@ -17,7 +18,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt policies/requirements.
 
 ## The main job: offline preview of one stack with its policy verdict (no cloud account needed).
 preview: setup
-	$(PY) -m preview $(STACK) $(ARGS)
+	$(PY) -m preview --project $(PROJECT) $(STACK) $(ARGS)
 
 ## Network pictures of every shipped stack, into docs/.
 pictures: setup

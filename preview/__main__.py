@@ -1,11 +1,13 @@
 """Offline preview of a stack: what it builds, whether policy allows it, and a picture of the network.
 
-    python -m preview STACK [--json] [--policy-config FILE] [--prices FILE]
+    python -m preview [--project DIR] STACK [--json] [--policy-config FILE] [--prices FILE]
                             [--picture PATH | --picture-dir DIR] [--no-policy]
-    python -m preview --all [...]
+                            [--policy-pack DIR] [--answers FILE] [--venv DIR]
+    python -m preview [--project DIR] --all [...]
 
-No Pulumi CLI, account, AWS credentials or network: the program runs under the SDK's mock engine in
-preview mode, and the policy pack in `policies/` judges it over the Analyzer protocol, as the CLI would.
+No Pulumi CLI, account, AWS credentials or network: the program (this project's, or any Pulumi Python
+project's with --project) runs under the SDK's mock engine in preview mode, and the policy pack
+(`policies/`, or --policy-pack) judges it over the Analyzer protocol, as the CLI would.
 The report ends with the stack's fixed monthly cost, estimated from list prices.
 Exit codes: 0 allowed, 1 a mandatory policy violation, 2 no verdict (bad settings, a stack or project file
 the Pulumi CLI would refuse, a policy config the pack refuses, bad arguments); with --all, the worst.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import replace
@@ -23,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from preview.cli_config import StackConfigError
-from preview.engine import PROJECT_DIR, run_stack, shipped_stacks
+from preview.engine import PROJECT_DIR, ProgramError, StackRun, run_stack, shipped_stacks
 from preview.judge import POLICY_PACK_DIR, judge, pack_version
-from preview.network import describe_network
+from preview.network import SUBNET, VPC, describe_network
 from preview.picture_worker import PictureWorker
 from preview.policy_client import (
     PolicyConfigError,
@@ -49,12 +52,42 @@ class UsageError(Exception):
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m preview",
-        description="Offline `pulumi preview --policy-pack policies` for a stack of this project: the "
-        "resource tree, the policy verdict and a picture of the network, without a cloud account.",
+        description="Offline `pulumi preview --policy-pack policies` for a stack of this project, or of any "
+        "Pulumi Python project (--project): the resource tree, the policy verdict, the cost and a picture of "
+        "the network, without a cloud account.",
         epilog="Exit codes: 0 allowed by policy, 1 a mandatory policy violation, 2 no verdict (bad settings, "
         "unknown stack, bad option).",
     )
     parser.add_argument("stack", nargs="?", help="stack name: the NAME of a Pulumi.NAME.yaml in the project")
+    parser.add_argument(
+        "--project",
+        type=Path,
+        default=PROJECT_DIR,
+        metavar="DIR",
+        help="the Pulumi Python project to preview: a directory with Pulumi.yaml (default: this one)",
+    )
+    parser.add_argument(
+        "--venv",
+        type=Path,
+        metavar="DIR",
+        help="a virtualenv holding the program's own requirements (default: Pulumi.yaml's runtime "
+        "option virtualenv, if it exists); it must be for the Python the preview runs on",
+    )
+    parser.add_argument(
+        "--answers",
+        type=Path,
+        metavar="FILE",
+        help="JSON object of data-source token to result (camelCase fields), e.g. "
+        '{"aws:ec2/getVpc:getVpc": {"id": "vpc-0abc", "cidrBlock": "10.1.0.0/16"}}; wins over the preview\'s',
+    )
+    parser.add_argument(
+        "--policy-pack",
+        type=Path,
+        default=POLICY_PACK_DIR,
+        metavar="DIR",
+        help="a policy pack directory (PulumiPolicy.yaml), Python or Node, as for `pulumi preview "
+        "--policy-pack` (default: this project's policies/)",
+    )
     parser.add_argument("--all", action="store_true", help="preview every shipped stack (Pulumi.*.yaml)")
     parser.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     parser.add_argument(
@@ -88,10 +121,32 @@ def _stacks(args: argparse.Namespace) -> list[str]:
         raise UsageError("name one stack (e.g. `python -m preview dev`) or pass --all, not both or neither")
     if args.all and args.picture:
         raise UsageError("--picture names one file; with --all use --picture-dir DIR")
-    stacks = shipped_stacks() if args.all else [args.stack]
+    if not (args.project / "Pulumi.yaml").is_file():
+        raise UsageError(f"--project {args.project}: no Pulumi.yaml there; give a Pulumi project's directory")
+    stacks = shipped_stacks(args.project) if args.all else [args.stack]
     if not stacks:
-        raise UsageError(f"--all: there is no Pulumi.<stack>.yaml in {PROJECT_DIR}")
+        raise UsageError(f"--all: there is no Pulumi.<stack>.yaml in {args.project}")
     return stacks
+
+
+def _answers(path: Path | None) -> dict[str, dict[str, Any]]:
+    if path is None:
+        return {}
+    try:
+        answers = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(f"--answers {path}: no such file; give the path of a JSON file") from None
+    except json.JSONDecodeError as error:
+        raise UsageError(f"--answers {path}: not valid JSON ({error})") from None
+    if not isinstance(answers, dict) or not all(
+        isinstance(token, str) and token.count(":") == 2 and isinstance(result, dict)
+        for token, result in answers.items()
+    ):
+        raise UsageError(
+            f"--answers {path}: expected an object of data-source token to result object, e.g. "
+            '{"aws:ec2/getVpc:getVpc": {"id": "vpc-0abc"}}'
+        )
+    return answers
 
 
 def _policy_config(path: Path | None, pack: PolicyPackClient | None) -> dict[str, Any] | None:
@@ -111,7 +166,7 @@ def _policy_config(path: Path | None, pack: PolicyPackClient | None) -> dict[str
         try:
             info = pack.analyzer_info()
             # analyzer_plugin.go `GetAnalyzerInfo`: PulumiPolicy.yaml's version wins over the pack's own.
-            info = replace(info, version=pack_version(POLICY_PACK_DIR) or info.version)
+            info = replace(info, version=pack_version(pack.pack_dir) or info.version)
             problems = policy_config_problems(info, config)
         except PolicyPackError as error:
             raise UsageError(f"the policy pack could not start to check --policy-config: {error}") from None
@@ -134,6 +189,56 @@ def _picture_path(args: argparse.Namespace, stack: str) -> Path:
     return (args.picture_dir or DEFAULT_PICTURE_DIR) / f"{stack}.png"
 
 
+def _program_line(error: BaseException, project: Path) -> str:
+    """The line of the program that raised `error`, or "" when none of its frames is in the project."""
+    frames = [
+        f
+        for f in traceback.extract_tb(error.__traceback__)
+        if Path(f.filename).resolve().is_relative_to(project)
+    ]
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+
+
+def _unanswered_note(unanswered: Mapping[str, int]) -> str:
+    tokens = ", ".join(sorted(unanswered))
+    return (
+        f"the offline preview has no answer for the data source(s) {tokens}: their results were unknown, "
+        "as values known only after deployment are on a first preview; give answers with --answers FILE"
+    )
+
+
+def _program_failure(error: ProgramError, project: Path) -> str:
+    """Why the program stopped, at its line, without a traceback."""
+    cause = error.__cause__
+    assert cause is not None
+    line = _program_line(cause, project)
+    at = f" at {line}" if line else ""
+    if not error.unanswered:
+        return f"the program stopped{at} with {type(cause).__name__}: {cause}"
+    # A plain call (get_x()) hands the program its result at once, which an unknown result cannot be;
+    # only the output form (get_x_output()) can carry it (the SDK's invoke gives None there).
+    tokens = ", ".join(sorted(error.unanswered))
+    return (
+        f"the program stopped{at}: it needed the result of data source(s) {tokens}, which the offline "
+        "preview cannot answer: give answers with --answers FILE (JSON: token to result), or call the "
+        "output form (get_..._output), whose result can stay unknown"
+    )
+
+
+def _run(stack: str, args: argparse.Namespace) -> StackRun | str:
+    """The run of one stack, or the message saying why there is none."""
+    try:
+        run = run_stack(stack, project_dir=args.project, answers=args.answers_data, virtualenv=args.venv)
+    except StackConfigError as error:
+        return str(error)
+    except ProgramError as error:
+        return _program_failure(error, args.project.resolve())
+    if run.error is not None:
+        # The program refused the settings it read from the stack file (and Pulumi.yaml's defaults).
+        return f"Pulumi.{stack}.yaml: {run.error}"
+    return run
+
+
 def preview_stack(
     stack: str,
     args: argparse.Namespace,
@@ -147,24 +252,26 @@ def preview_stack(
 
     The picture is drawn by the worker while the pack judges: the two are independent.
     """
+    run = _run(stack, args)
+    if isinstance(run, str):
+        return error_report(stack, run)
+    if run.unanswered:
+        print(f"note: {_unanswered_note(run.unanswered)}", file=sys.stderr)
+    drawn = bool(run.of_type(VPC) or run.of_type(SUBNET))
+    if drawn:
+        pictures.submit(
+            describe_network(run.records, stack), _picture_path(args, stack), f"python -m preview {stack}"
+        )
+    picture: Path | str = "not drawn: the program creates no VPC or subnet (it may use existing ones)"
     try:
-        run = run_stack(stack)
-    except StackConfigError as error:
-        return error_report(stack, str(error))
-    if run.error is not None:
-        # The program refused the settings it read from the stack file (and Pulumi.yaml's defaults).
-        return error_report(stack, f"Pulumi.{stack}.yaml: {run.error}")
-    pictures.submit(
-        describe_network(run.records, stack), _picture_path(args, stack), f"python -m preview {stack}"
-    )
-    try:
-        packs = None if pack is None else judge(run, policy_config, pack=pack)
+        packs = None if pack is None else judge(run, policy_config, pack_dir=pack.pack_dir, pack=pack)
     except PolicyConfigError as error:
         return error_report(stack, f"--policy-config {args.policy_config}: {error}")
     except PolicyPackError as error:
         return error_report(stack, f"the policy pack could not judge the stack: {error}")
     finally:
-        picture = pictures.result()
+        if drawn:
+            picture = pictures.result()
     cost = estimate_monthly_cost(run.resources, prices, run.config.get("aws:region"))
     return preview_report(run, packs, picture, cost)
 
@@ -175,16 +282,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     with ExitStack() as running:
         try:
             stacks = _stacks(args)
+            args.answers_data = _answers(args.answers)
             prices = _prices(args.prices)
             # The pack starts before the first program runs and serves every stack: its start-up runs
             # on the second core meanwhile (unless a policy config must be checked against it first).
             pack = None
             if not args.no_policy:
-                pack = running.enter_context(closing(PolicyPackClient(POLICY_PACK_DIR)))
+                pack = running.enter_context(closing(PolicyPackClient(args.policy_pack)))
                 pack.launch()
             policy_config = _policy_config(args.policy_config, pack)
         except UsageError as error:
             print(f"error: {error}", file=sys.stderr)
+            return EXIT_ERROR
+        except PolicyPackError as error:
+            print(f"error: --policy-pack {args.policy_pack}: {error}", file=sys.stderr)
             return EXIT_ERROR
         pictures = running.enter_context(PictureWorker())  # matplotlib's import, on the second core too
         reports = [

@@ -8,60 +8,37 @@ program reads are known, shaped like AWS's, so the same program and policy pack 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 
-# Id prefixes AWS uses, so that "known id" runs look like the real thing to the policy pack.
-_ID_PREFIXES = {
-    "aws:ec2/vpc:Vpc": "vpc",
-    "aws:ec2/subnet:Subnet": "subnet",
-    "aws:ec2/routeTable:RouteTable": "rtb",
-    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
-    "aws:ec2/internetGateway:InternetGateway": "igw",
-    "aws:ec2/natGateway:NatGateway": "nat",
-    "aws:ec2/eip:Eip": "eipalloc",
-    "aws:ec2/securityGroup:SecurityGroup": "sg",
-    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
-    "aws:ec2/vpnGateway:VpnGateway": "vgw",
-    "aws:ec2/customerGateway:CustomerGateway": "cgw",
-    "aws:ec2/vpnConnection:VpnConnection": "vpn",
-    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
-    "aws:ec2/instance:Instance": "i",
-    "aws:ec2/flowLog:FlowLog": "fl",
-    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
-    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
-}
-
-_ACCOUNT_ID = "123456789012"
-_AMI_ID = "ami-0123456789abcdef0"
-
-
-def _fake_id(resource_type: str, name: str) -> str:
-    digest = hashlib.sha256(f"{resource_type}/{name}".encode()).hexdigest()[:17]
-    prefix = _ID_PREFIXES.get(resource_type)
-    return f"{prefix}-{digest}" if prefix else f"{name}-id"
+from preview.aws_ids import ACCOUNT_ID, fake_id
+from preview.data_sources import DATA_SOURCES
 
 
 class AwsMocks(pulumi.runtime.Mocks):
-    """Answers resource registrations and the few data-source calls a network program makes."""
+    """Answers resource registrations, and data-source calls from `DATA_SOURCES`."""
 
-    def __init__(self, region: str, preview: bool) -> None:
+    def __init__(
+        self, region: str, preview: bool, answers: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
         self.region = region
         self.preview = preview
+        self.answers = dict(answers or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         if self.preview or not args.custom:
             # First preview: the engine knows only what the program gave it. Components have no id.
             return "", dict(args.inputs)
-        resource_id = _fake_id(args.typ, args.name)
+        resource_id = fake_id(args.typ, args.name)
         return resource_id, {**args.inputs, **self._computed_outputs(args, resource_id)}
 
     def _computed_outputs(self, args: pulumi.runtime.MockResourceArgs, resource_id: str) -> dict[str, Any]:
-        arn_base = f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{self.region}:{_ACCOUNT_ID}"
+        arn_base = f"arn:aws:{args.typ.split(':')[1].split('/')[0]}:{self.region}:{ACCOUNT_ID}"
         outputs: dict[str, Any] = {"arn": f"{arn_base}:{resource_id}"}
         if args.typ == "aws:rds/instance:Instance":
-            secret_base = f"arn:aws:secretsmanager:{self.region}:{_ACCOUNT_ID}"
+            secret_base = f"arn:aws:secretsmanager:{self.region}:{ACCOUNT_ID}"
             host = f"{args.name}.c0ffee.{self.region}.rds.amazonaws.com"
             outputs |= {
                 "identifier": args.inputs.get("identifier") or args.name,
@@ -74,11 +51,11 @@ class AwsMocks(pulumi.runtime.Mocks):
             outputs["hex"] = digest[: 2 * int(args.inputs.get("byteLength", 4))]
         if args.typ == "aws:ec2/vpc:Vpc":
             # AWS creates a main route table and a default security group with every VPC.
-            main_table = _fake_id("aws:ec2/routeTable:RouteTable", f"{args.name}-main")
+            main_table = fake_id("aws:ec2/routeTable:RouteTable", f"{args.name}-main")
             outputs |= {
                 "defaultRouteTableId": main_table,
                 "mainRouteTableId": main_table,
-                "defaultSecurityGroupId": _fake_id(
+                "defaultSecurityGroupId": fake_id(
                     "aws:ec2/securityGroup:SecurityGroup", f"{args.name}-default"
                 ),
             }
@@ -104,29 +81,16 @@ class AwsMocks(pulumi.runtime.Mocks):
             outputs["name"] = args.inputs.get("name") or args.name
         return outputs
 
+    def answer(self, token: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A data source's result offline: the user's (`answers`), else ours; None when unknown."""
+        if token in self.answers:
+            return dict(self.answers[token])
+        answer = DATA_SOURCES.get(token)
+        return answer(self.region, args) if answer is not None else None
+
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
-        token = args.token
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = "abcdef"
-            return {
-                "id": self.region,
-                "names": [f"{self.region}{letter}" for letter in letters],
-                "zoneIds": [f"use1-az{index}" for index in range(1, len(letters) + 1)],
-                "state": "available",
-            }
-        if token == "aws:index/getRegion:getRegion":
-            return {"id": self.region, "name": self.region, "region": self.region}
-        if token == "aws:index/getCallerIdentity:getCallerIdentity":
-            return {"id": _ACCOUNT_ID, "accountId": _ACCOUNT_ID, "arn": f"arn:aws:iam::{_ACCOUNT_ID}:root"}
-        if token == "aws:index/getPartition:getPartition":
-            partition = (
-                "aws-cn"
-                if self.region.startswith("cn-")
-                else ("aws-us-gov" if self.region.startswith("us-gov-") else "aws")
-            )
-            return {"id": partition, "partition": partition, "dnsSuffix": "amazonaws.com"}
-        if token == "aws:ec2/getAmi:getAmi":
-            return {"id": _AMI_ID, "imageId": _AMI_ID, "architecture": "x86_64"}
-        if token == "aws:ssm/getParameter:getParameter":
-            return {"id": args.args.get("name", ""), "name": args.args.get("name", ""), "value": _AMI_ID}
-        raise NotImplementedError(f"the offline preview has no answer for the data source {token}")
+        result = self.answer(args.token, args.args)
+        if result is None:
+            # RecordingMonitor answers these as unknown before they get here.
+            raise NotImplementedError(f"the offline preview has no answer for the data source {args.token}")
+        return result

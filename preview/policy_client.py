@@ -1,9 +1,9 @@
 """Run a CrossGuard policy pack the way the Pulumi CLI does and talk to it over gRPC.
 
-The CLI starts a Python pack as `python -u -m pulumi.policy <engine-address> .` in the pack's
-directory, reads the port the pack prints, then calls the Analyzer service: `GetAnalyzerInfo`,
-`Configure` (the resolved policy config), `Analyze` for each resource as it is registered and
-`AnalyzeStack` once at the end. This client does the same with `ResourceRecord`s.
+The CLI starts a pack through the language host of its runtime (see `pack_command`), reads the port
+the pack prints, then calls the Analyzer service: `GetAnalyzerInfo`, `Configure` (the resolved policy
+config), `Analyze` for each resource as it is registered and `AnalyzeStack` once at the end. This
+client does the same with `ResourceRecord`s.
 
 No engine service is served: a Python analyzer only talks to the engine when PULUMI_PROJECT,
 PULUMI_STACK and PULUMI_DRY_RUN are set (and even then its logs go to stderr), so the client clears
@@ -16,6 +16,7 @@ import difflib
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from types import TracebackType
 from typing import IO, Any
 
 import grpc
+import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
@@ -329,6 +331,46 @@ def _diagnostics(response: analyzer_pb2.AnalyzeResponse, resource_urn: str = "")
     ]
 
 
+def pack_command(pack_dir: Path, python: str | None = None) -> list[str]:
+    """The command the CLI's language host runs for the pack in `pack_dir`, by PulumiPolicy.yaml's runtime.
+
+    Python (sdk/python/cmd/pulumi-language-python, RunPlugin): `python -u -m pulumi.policy <engine>
+    <pack dir>`, with the python of the runtime option `virtualenv` (else `python`, here ours).
+    Node.js (sdk/nodejs/cmd/pulumi-language-nodejs, RunPlugin): `node <@pulumi/pulumi/cmd/run-policy-pack
+    found from the pack dir> <engine> <pack dir>`.
+    """
+    manifest_file = pack_dir / "PulumiPolicy.yaml"
+    if not manifest_file.is_file():
+        raise PolicyPackError(f"{pack_dir} is not a policy pack: it has no PulumiPolicy.yaml")
+    manifest = yaml.safe_load(manifest_file.read_text()) or {}
+    runtime = manifest.get("runtime") if isinstance(manifest, dict) else None
+    name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    options = (runtime.get("options") if isinstance(runtime, dict) else None) or {}
+    if name == "python":
+        if python is None:
+            virtualenv = options.get("virtualenv")
+            venv_python = pack_dir / str(virtualenv) / "bin" / "python" if virtualenv else None
+            python = str(venv_python) if venv_python and venv_python.exists() else sys.executable
+        return [python, "-u", "-m", "pulumi.policy", _NO_ENGINE, str(pack_dir)]
+    if name == "nodejs":
+        runner = pack_dir / "node_modules" / "@pulumi" / "pulumi" / "cmd" / "run-policy-pack"
+        if not runner.is_dir():
+            # The CLI's words for this case (pkg/resource/plugin/analyzer_plugin.go, NewPolicyAnalyzer).
+            raise PolicyPackError(
+                "it looks like the policy pack's dependencies are not installed; "
+                f"try running npm install or yarn install in {pack_dir}"
+            )
+        node = shutil.which("node")
+        if node is None:
+            raise PolicyPackError(
+                f"the policy pack in {pack_dir} is a Node.js pack, and there is no `node` on PATH"
+            )
+        return [node, str(runner), _NO_ENGINE, str(pack_dir)]
+    raise PolicyPackError(
+        f"{manifest_file}: runtime {name!r}; the offline preview runs Python and Node.js (nodejs) packs"
+    )
+
+
 class PolicyPackClient:
     """A running policy pack. Use as a context manager; one process and one channel for its life.
 
@@ -339,10 +381,10 @@ class PolicyPackClient:
     def __init__(
         self,
         pack_dir: Path | str = DEFAULT_PACK_DIR,
-        python: str = sys.executable,
+        python: str | None = None,
         startup_timeout: float = 60.0,
     ) -> None:
-        self.pack_dir = Path(pack_dir)
+        self.pack_dir = Path(pack_dir).resolve()
         self.python = python
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
@@ -371,12 +413,11 @@ class PolicyPackClient:
         imports) overlaps other work; the first call waits until it serves."""
         if self._process is not None:
             return
-        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
-            raise PolicyPackError(f"{self.pack_dir} is not a policy pack: it has no PulumiPolicy.yaml")
+        command = pack_command(self.pack_dir, self.python)
         env = {key: value for key, value in os.environ.items() if key not in _ENGINE_SETTINGS}
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the life of the pack)
         self._process = subprocess.Popen(
-            [self.python, "-u", "-m", "pulumi.policy", _NO_ENGINE, "."],
+            command,
             cwd=self.pack_dir,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -35,6 +35,26 @@ from zappa_vpc.plan.costs import CostEstimate, render_cost_text
 
 EXIT_ERROR = 2  # no verdict: bad settings, a stack that does not exist, a policy pack that cannot run
 COST_OUTPUT = "monthly_cost_estimate"
+# The AWS services whose fixed charges the estimate models (zappa_vpc/plan/costs.py); what other
+# programs create elsewhere (S3, Lambda, ElastiCache...) is named as left out, not priced at zero.
+_COST_MODELLED_SERVICES = ("ec2", "vpc", "rds", "iam", "cloudwatch")
+
+
+def _cost_section(run: StackRun, cost: CostEstimate) -> Section:
+    unmodelled = sorted(
+        {
+            r.type
+            for r in run.resources
+            if r.custom and r.type.split(":")[1].split("/")[0] not in _COST_MODELLED_SERVICES
+        }
+    )
+    text = render_cost_text(cost)
+    if unmodelled:
+        text += (
+            "\n  Not estimated: the estimate models network, EC2 and RDS charges only; any charge of these "
+            f"resource types is left out: {', '.join(unmodelled)}"
+        )
+    return Section("monthlyCost", text, {**cost.to_dict(), "notModelled": unmodelled})
 
 
 def _without(outputs: dict[str, Any], key: str) -> dict[str, Any]:
@@ -71,11 +91,12 @@ def error_report(stack: str, message: str) -> StackReport:
 
 
 def preview_report(
-    run: StackRun, packs: Sequence[PackVerdict] | None, picture: Path | None, cost: CostEstimate
+    run: StackRun, packs: Sequence[PackVerdict] | None, picture: Path | str | None, cost: CostEstimate
 ) -> StackReport:
     """The sections of a successful run, in the order `pulumi preview` prints them, then ours.
 
-    `packs` is None when policies were skipped (`--no-policy`); `picture` is None when none was drawn.
+    `packs` is None when policies were skipped (`--no-policy`); `picture` is None when none was asked for,
+    a sentence when the program's resources give nothing to draw.
     """
     root = build_tree(run.records, f"{run.project}-{run.stack}")
     counts = counts_by_type(run.records)
@@ -90,13 +111,20 @@ def preview_report(
             f"{render_counts(counts)}\n\nResources:\n    + {total} to create",
             {"create": total, "byType": counts},
         ),
-        Section("monthlyCost", render_cost_text(cost), cost.to_dict()),
+        _cost_section(run, cost),
     ]
     if packs is None:
         sections.append(Section("policies", "Policies: skipped (--no-policy)", None))
     else:
         sections.append(Section("policies", render_policies(packs, root.record.name), policies_json(packs)))
-    sections.append(Section("notChecked", render_not_checked(), list(NOT_CHECKED)))
-    if picture is not None:
+    not_checked = list(NOT_CHECKED) + [
+        f"data source {token}: the offline preview has no answer for it, so its result was unknown "
+        f"({calls} call{'s' if calls != 1 else ''}); give one with --answers FILE"
+        for token, calls in sorted(run.unanswered.items())
+    ]
+    sections.append(Section("notChecked", render_not_checked(not_checked), not_checked))
+    if isinstance(picture, Path):
         sections.append(Section("picture", f"Network picture: {picture}", str(picture)))
+    elif picture is not None:
+        sections.append(Section("picture", f"Network picture: {picture}", None))
     return StackReport(run.stack, sections, exit_code(packs or ()))

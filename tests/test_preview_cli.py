@@ -42,7 +42,12 @@ class FakeJudge:
         self.calls: list[tuple[StackRun, Mapping[str, Any] | None]] = []
 
     def __call__(
-        self, run: StackRun, policy_config: Mapping[str, Any] | None, *, pack: object = None
+        self,
+        run: StackRun,
+        policy_config: Mapping[str, Any] | None,
+        *,
+        pack_dir: Path | None = None,
+        pack: object = None,
     ) -> list[PackVerdict]:
         self.calls.append((run, policy_config))
         return [PackVerdict("vpc-network-guard", "0.1.0", "policies", self.diagnostics)]
@@ -152,7 +157,9 @@ def test_a_settings_mistake_exits_2_without_a_traceback(
     clean_judge: FakeJudge, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys
 ) -> None:
     monkeypatch.setattr(
-        cli, "run_stack", lambda stack: run_stack(stack, config_overrides={"zappa-vpc:azCount": 1})
+        cli,
+        "run_stack",
+        lambda stack, **options: run_stack(stack, **options, config_overrides={"zappa-vpc:azCount": 1}),
     )
 
     code = cli.main(["dev", "--picture-dir", str(tmp_path)])
@@ -197,12 +204,12 @@ def project_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path,
         shutil.copy(path, project / path.name)
     runs: list[StackRun] = []
 
-    def run_in_copy(stack: str) -> StackRun:
-        runs.append(run_stack(stack, project_dir=project))
+    def run_in_copy(stack: str, **options: Any) -> StackRun:
+        runs.append(run_stack(stack, **{**options, "project_dir": project}))
         return runs[-1]
 
     monkeypatch.setattr(cli, "run_stack", run_in_copy)
-    monkeypatch.setattr(cli, "shipped_stacks", lambda: shipped_stacks(project))
+    monkeypatch.setattr(cli, "shipped_stacks", lambda *_: shipped_stacks(project))
     return project, runs
 
 
