@@ -103,14 +103,8 @@ class AwsMocks(pulumi.runtime.Mocks):
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
         token = args.token
-        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
-            letters = "abcdef"
-            return {
-                "id": self.region,
-                "names": [f"{self.region}{letter}" for letter in letters],
-                "zoneIds": [f"use1-az{index}" for index in range(1, len(letters) + 1)],
-                "state": "available",
-            }
+        if token in _EC2_ANSWERS:
+            return _EC2_ANSWERS[token](self.region, args.args)
         if token == "aws:index/getRegion:getRegion":
             return {"id": self.region, "name": self.region, "region": self.region}
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
@@ -127,3 +121,76 @@ class AwsMocks(pulumi.runtime.Mocks):
         if token == "aws:ssm/getParameter:getParameter":
             return {"id": args.args.get("name", ""), "name": args.args.get("name", ""), "value": _AMI_ID}
         raise NotImplementedError(f"the offline preview has no answer for the data source {token}")
+
+
+# EC2 lookups the program makes for zones and the bastion, answered in DescribeAvailabilityZones' and
+# DescribeInstanceType(Offering)s' shapes, with what makes them tricky on a real account.
+_STANDARD_ZONE_LETTERS = "abcdef"
+# Opted-in Local Zones are "available" too and sort before the region's own zones.
+_LOCAL_ZONES = ("atl-2a", "bos-1a")
+# A few real types with DescribeInstanceTypes' SupportedArchitectures, and the zone letters that do not
+# offer them (us-east-1e, the oldest zone, offers no Graviton).
+_INSTANCE_TYPES: dict[str, tuple[list[str], str]] = {
+    "t4g.nano": (["arm64"], "e"),
+    "t4g.micro": (["arm64"], "e"),
+    "a1.medium": (["arm64"], "e"),
+    "t3.nano": (["x86_64"], ""),
+    "t3.micro": (["x86_64"], ""),
+    "t2.micro": (["i386", "x86_64"], ""),
+    "mac1.metal": (["x86_64_mac"], "bcdef"),
+}
+
+
+def _filter_values(args: dict[str, Any], name: str) -> list[str] | None:
+    for entry in args.get("filters") or []:
+        if entry.get("name") == name:
+            return list(entry.get("values") or [])
+    return None
+
+
+def _availability_zones(region: str, args: dict[str, Any]) -> dict[str, Any]:
+    zones = [(f"{region}{letter}", "availability-zone") for letter in _STANDARD_ZONE_LETTERS]
+    zones += [(f"{region}-{local}", "local-zone") for local in _LOCAL_ZONES]
+    wanted_types = _filter_values(args, "zone-type")
+    names = sorted(name for name, kind in zones if wanted_types is None or kind in wanted_types)
+    return {
+        "id": region,
+        "names": names,
+        "zoneIds": [f"use1-az{index}" for index in range(1, len(names) + 1)],
+        "state": args.get("state"),
+    }
+
+
+def _instance_type_offerings(region: str, args: dict[str, Any]) -> dict[str, Any]:
+    offered = []
+    for instance_type in _filter_values(args, "instance-type") or []:
+        if instance_type in _INSTANCE_TYPES:
+            missing = _INSTANCE_TYPES[instance_type][1]
+            zones = _filter_values(args, "location") or [f"{region}{x}" for x in _STANDARD_ZONE_LETTERS]
+            offered += [(instance_type, zone) for zone in zones if zone[-1] not in missing]
+    return {
+        "id": region,
+        "instanceTypes": [instance_type for instance_type, _ in offered],
+        "locations": [zone for _, zone in offered],
+        "locationTypes": [args.get("locationType", "region")] * len(offered),
+    }
+
+
+def _instance_type(region: str, args: dict[str, Any]) -> dict[str, Any]:
+    instance_type = args["instanceType"]
+    if instance_type not in _INSTANCE_TYPES:
+        raise ValueError(
+            f"InvalidInstanceType: The following supplied instance types do not exist: [{instance_type}]"
+        )
+    return {
+        "id": instance_type,
+        "instanceType": instance_type,
+        "supportedArchitectures": _INSTANCE_TYPES[instance_type][0],
+    }
+
+
+_EC2_ANSWERS = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
+    "aws:ec2/getInstanceType:getInstanceType": _instance_type,
+}

@@ -8,7 +8,13 @@ import pytest
 import yaml
 
 from preview.engine import PROJECT_DIR, StackConfigError, run_stack
+from zappa_vpc.plan.options import InstanceTypeOffer
 from zappa_vpc.plan.settings import CONFIG_SCHEMA, SettingsError, parse_settings
+
+
+def _offered_everywhere(instance_type: str, zones) -> InstanceTypeOffer:
+    return InstanceTypeOffer(tuple(zones), ("arm64",))
+
 
 BAD_SETTINGS = [
     (
@@ -174,7 +180,7 @@ def test_an_undeclared_key_is_refused_like_the_cli_does():
 
 def test_missing_region_is_named():
     with pytest.raises(SettingsError, match="aws:region is not set"):
-        parse_settings({}, stack="x", region=None, region_zones=list)
+        parse_settings({}, stack="x", region=None, region_zones=list, instance_type_offer=_offered_everywhere)
 
 
 def test_pulumi_yaml_declares_every_setting_with_its_type_default_and_description():
@@ -191,7 +197,11 @@ def test_pulumi_yaml_declares_every_setting_with_its_type_default_and_descriptio
 
 def test_defaults_build_the_public_private_pattern_in_two_azs():
     settings = parse_settings(
-        {}, stack="x", region="eu-west-1", region_zones=lambda: ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+        {},
+        stack="x",
+        region="eu-west-1",
+        region_zones=lambda: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        instance_type_offer=_offered_everywhere,
     )
     assert settings.network.pattern.value == "public-private"
     assert settings.network.availability_zones == ("eu-west-1a", "eu-west-1b")

@@ -115,10 +115,15 @@ class VpcNetwork(pulumi.ComponentResource):
 
         self.bastion = None
         if options.bastion is not None:
+            # In a zone that offers its instance type (settings ask EC2), else the first.
+            zone_index = zones.index(options.bastion.availability_zone or zones[0])
             self.bastion = Bastion(
                 f"{name}-bastion",
                 BastionArgs(
-                    options.bastion, self.vpc.id, options.plan.vpc_cidr, self.subnets[Tier.PUBLIC][0].id
+                    options.bastion,
+                    self.vpc.id,
+                    options.plan.vpc_cidr,
+                    self.subnets[Tier.PUBLIC][zone_index].id,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]),
             )

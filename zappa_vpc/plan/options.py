@@ -8,7 +8,6 @@ gets the same protection as our stacks.
 from __future__ import annotations
 
 import ipaddress
-import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -136,17 +135,16 @@ class BastionOptions:
         rule at all; `ssh` opens port 22 to `ssh_allowlist` only.
     ssh_allowlist: CIDRs allowed to reach port 22 when access is `ssh`; never the whole Internet.
     instance_type: t4g.nano by default: admin tunnels need little, and Graviton is the cheapest.
+    architecture: the image's, `arm64` or `x86_64`; must be one the instance type supports (t4g.nano:
+        arm64). `bastion_placement` takes it from the instance type (EC2 DescribeInstanceTypes).
+    availability_zone: one of the network's zones that offers the instance type; None for the first.
     """
 
     access: BastionAccess = BastionAccess.SSM
     ssh_allowlist: tuple[str, ...] = ()
     instance_type: str = "t4g.nano"
-
-    @property
-    def architecture(self) -> str:
-        """Graviton families (t4g, m7g, c8g...) run arm64 images; the rest x86_64."""
-        family = self.instance_type.split(".")[0]
-        return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
+    architecture: str = "arm64"
+    availability_zone: str | None = None
 
     def problems(self) -> list[Problem]:
         problems = _client_network_problems(
@@ -161,6 +159,10 @@ class BastionOptions:
                     "ssh_allowlist", "[]", "SSH access needs at least one allowed CIDR; or use access 'ssm'"
                 )
             )
+        if self.architecture not in IMAGE_ARCHITECTURES:
+            problems.append(
+                Problem("architecture", self.architecture, f"use one of: {', '.join(IMAGE_ARCHITECTURES)}")
+            )
         if self.access is BastionAccess.SSM and self.ssh_allowlist:
             problems.append(
                 Problem(
@@ -171,6 +173,43 @@ class BastionOptions:
                 )
             )
         return problems
+
+
+# Amazon Linux 2023 images exist for these (AMI names `al2023-ami-2023.*-<architecture>`), in the order
+# preferred when an instance type supports both.
+IMAGE_ARCHITECTURES = ("arm64", "x86_64")
+
+
+@dataclass(frozen=True)
+class InstanceTypeOffer:
+    """What EC2 says of an instance type: the zones (of those asked) that offer it, from
+    DescribeInstanceTypeOfferings, and its supported architectures, from DescribeInstanceTypes."""
+
+    zones: tuple[str, ...]
+    architectures: tuple[str, ...]
+
+
+def bastion_placement(
+    instance_type: str, zones: tuple[str, ...], offer: InstanceTypeOffer
+) -> tuple[str, str] | Problem:
+    """The first of `zones` that offers `instance_type`, and the image architecture to run on it."""
+    offered = [zone for zone in zones if zone in offer.zones]
+    if not offered:
+        return Problem(
+            "instance_type",
+            instance_type,
+            f"no zone of this network ({', '.join(zones)}) offers it (or EC2 does not know it); "
+            "choose a type they offer, such as t4g.nano or t3.nano",
+        )
+    architecture = next((a for a in IMAGE_ARCHITECTURES if a in offer.architectures), None)
+    if architecture is None:
+        return Problem(
+            "instance_type",
+            instance_type,
+            f"supports {', '.join(offer.architectures) or 'no architecture'}, and Amazon Linux 2023 has "
+            f"images for {' and '.join(IMAGE_ARCHITECTURES)} only; choose such a type, such as t4g.nano",
+        )
+    return offered[0], architecture
 
 
 # A VPN device AWS must reach over the Internet cannot sit at one of these (documentation ranges such as
@@ -385,6 +424,13 @@ class NetworkOptions:
                     )
                 )
             problems += [_nested("bastion", p) for p in self.bastion.problems()]
+            zone = self.bastion.availability_zone
+            if zone is not None and self.availability_zones and zone not in self.availability_zones:
+                problems.append(
+                    Problem(
+                        "bastion.availability_zone", zone, "is not one of the network's availability zones"
+                    )
+                )
         if traits.vpn and self.vpn is None:
             problems.append(
                 Problem(

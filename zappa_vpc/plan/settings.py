@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from zappa_vpc.plan.addressing import (
@@ -27,6 +27,7 @@ from zappa_vpc.plan.options import (
     DatabaseOptions,
     EndpointOptions,
     FlowLogOptions,
+    InstanceTypeOffer,
     NatStrategy,
     NetworkOptions,
     Pattern,
@@ -34,6 +35,7 @@ from zappa_vpc.plan.options import (
     ServiceAccessOptions,
     Tier,
     VpnOptions,
+    bastion_placement,
 )
 
 PROJECT = "zappa-vpc"
@@ -337,10 +339,13 @@ def parse_settings(
     stack: str,
     region: str | None,
     region_zones: Callable[[], Sequence[str]],
+    instance_type_offer: Callable[[str, Sequence[str]], InstanceTypeOffer],
 ) -> Settings:
     """Validate the stack's config (`raw`: key without namespace -> the CLI's string) into Settings.
 
     `region_zones` lists the region's available AZs; it is called only when `availabilityZones` is not set.
+    `instance_type_offer(type, zones)` says which of `zones` offer the bastion's instance type, and its
+    architectures; it is called only when there is a bastion.
     Raises SettingsError listing every problem.
     """
     read = _Reader(raw)
@@ -372,7 +377,7 @@ def parse_settings(
         zones = tuple(available[:az_count])
 
     plan = _plan(read, traits.tiers, az_count)
-    bastion = _bastion(read, traits.can_use_nat)
+    bastion = _bastion(read, traits.can_use_nat, tuple(zones or ()), instance_type_offer)
     vpn = _vpn(read, traits.vpn)
     flow_logs = FlowLogOptions(read.get("flowLogRetentionDays")) if read.get("flowLogs") else None
     access = ServiceAccessOptions(
@@ -441,7 +446,12 @@ def _plan(read: _Reader, tiers: Sequence[Tier], az_count: Any) -> AddressPlan | 
         return None
 
 
-def _bastion(read: _Reader, has_private_tiers_behind_public: bool) -> BastionOptions | None:
+def _bastion(
+    read: _Reader,
+    has_private_tiers_behind_public: bool,
+    zones: tuple[str, ...],
+    instance_type_offer: Callable[[str, Sequence[str]], InstanceTypeOffer],
+) -> BastionOptions | None:
     mode = read.choice("bastion", [AUTO, "none", *(a.value for a in BastionAccess)])
     if mode == AUTO:
         mode = BastionAccess.SSM.value if has_private_tiers_behind_public else "none"
@@ -452,9 +462,19 @@ def _bastion(read: _Reader, has_private_tiers_behind_public: bool) -> BastionOpt
                 "bastionSshAllowlist", list(allowlist), "is set but there is no bastion; set bastion: ssh"
             )
         return None
-    return BastionOptions(
+    options = BastionOptions(
         access=BastionAccess(mode), ssh_allowlist=allowlist, instance_type=read.get("bastionInstanceType")
     )
+    if not zones:
+        return options
+    placement = bastion_placement(
+        options.instance_type, zones, instance_type_offer(options.instance_type, zones)
+    )
+    if isinstance(placement, Problem):
+        read.fail("bastionInstanceType", placement.value, placement.reason)
+        return options
+    zone, architecture = placement
+    return replace(options, availability_zone=zone, architecture=architecture)
 
 
 def _vpn(read: _Reader, pattern_has_vpn: bool) -> VpnOptions | None:
