@@ -73,7 +73,8 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         "azCount",
         "integer",
         2,
-        "How many availability zones to use (at least 2), taken in order from the region's zones.",
+        "How many availability zones to use (at least 2), taken in order from the region's own zones (not"
+        " Local or Wavelength Zones).",
     ),
     ConfigKey(
         "availabilityZones",
@@ -131,7 +132,13 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         [],
         "CIDRs allowed to SSH to the bastion when bastion is ssh; never 0.0.0.0/0 or ::/0.",
     ),
-    ConfigKey("bastionInstanceType", "string", "t4g.nano", "Bastion EC2 instance type (Graviton)."),
+    ConfigKey(
+        "bastionInstanceType",
+        "string",
+        "t4g.nano",
+        "Bastion EC2 instance type; the image follows its architecture, and the bastion goes to the first AZ"
+        " that offers it.",
+    ),
     ConfigKey(
         "vpnCustomerGatewayIp",
         "string",
