@@ -8,6 +8,7 @@ program reads are known, shaped like AWS's, so the same program and policy pack 
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import pulumi
@@ -139,6 +140,19 @@ _INSTANCE_TYPES: dict[str, tuple[list[str], str]] = {
     "t2.micro": (["i386", "x86_64"], ""),
     "mac1.metal": (["x86_64_mac"], "bcdef"),
 }
+# Other well-formed types stand in for the rest of EC2's catalogue (Graviton families carry a `g`).
+_TYPE_PATTERN = re.compile(
+    r"^[a-z]+\d+(?P<attributes>[a-z-]*)\.(nano|micro|small|medium|large|\d*xlarge|metal)$"
+)
+
+
+def _instance_type_facts(instance_type: str) -> tuple[list[str], str] | None:
+    if instance_type in _INSTANCE_TYPES:
+        return _INSTANCE_TYPES[instance_type]
+    match = _TYPE_PATTERN.match(instance_type)
+    if match is None:
+        return None
+    return (["arm64"], "e") if "g" in match["attributes"] else (["x86_64"], "")
 
 
 def _filter_values(args: dict[str, Any], name: str) -> list[str] | None:
@@ -164,8 +178,9 @@ def _availability_zones(region: str, args: dict[str, Any]) -> dict[str, Any]:
 def _instance_type_offerings(region: str, args: dict[str, Any]) -> dict[str, Any]:
     offered = []
     for instance_type in _filter_values(args, "instance-type") or []:
-        if instance_type in _INSTANCE_TYPES:
-            missing = _INSTANCE_TYPES[instance_type][1]
+        facts = _instance_type_facts(instance_type)
+        if facts is not None:
+            missing = facts[1]
             zones = _filter_values(args, "location") or [f"{region}{x}" for x in _STANDARD_ZONE_LETTERS]
             offered += [(instance_type, zone) for zone in zones if zone[-1] not in missing]
     return {
@@ -178,18 +193,37 @@ def _instance_type_offerings(region: str, args: dict[str, Any]) -> dict[str, Any
 
 def _instance_type(region: str, args: dict[str, Any]) -> dict[str, Any]:
     instance_type = args["instanceType"]
-    if instance_type not in _INSTANCE_TYPES:
+    facts = _instance_type_facts(instance_type)
+    if facts is None:
         raise ValueError(
             f"InvalidInstanceType: The following supplied instance types do not exist: [{instance_type}]"
         )
     return {
         "id": instance_type,
         "instanceType": instance_type,
-        "supportedArchitectures": _INSTANCE_TYPES[instance_type][0],
+        "supportedArchitectures": facts[0],
+    }
+
+
+def _vpc_endpoint_service(region: str, args: dict[str, Any]) -> dict[str, Any]:
+    name = args["serviceName"]
+    digest = hashlib.sha256(name.encode()).hexdigest()[:17]
+    return {
+        "id": digest,
+        "serviceName": name,
+        "serviceId": f"vpce-svc-{digest}",
+        "serviceType": args.get("serviceType", "Interface"),
+        "owner": "amazon",
+        "acceptanceRequired": False,
+        "vpcEndpointPolicySupported": True,
+        "availabilityZones": [f"{region}{letter}" for letter in _STANDARD_ZONE_LETTERS],
+        "baseEndpointDnsNames": [f"{name.rsplit('.', 1)[-1]}.{region}.vpce.amazonaws.com"],
+        "supportedIpAddressTypes": ["ipv4"],
     }
 
 
 _EC2_ANSWERS = {
+    "aws:ec2/getVpcEndpointService:getVpcEndpointService": _vpc_endpoint_service,
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _instance_type_offerings,
     "aws:ec2/getInstanceType:getInstanceType": _instance_type,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 
 def assume_role_policy(service: str, source_account: str | None = None) -> str:
@@ -18,4 +19,25 @@ def assume_role_policy(service: str, source_account: str | None = None) -> str:
     }
     if source_account is not None:
         statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+def endpoint_policy(accounts: Sequence[str]) -> str:
+    """A VPC endpoint policy admitting principals of `accounts` acting on resources of `accounts` only.
+
+    Endpoint policies need a Principal, `*` on gateway endpoints (AWS PrivateLink guide, "Control access to
+    VPC endpoints using endpoint policies"); the conditions do the scoping. `...IfExists` on the resource
+    account: actions on no account's resource (`ssmmessages:*`, `sts:GetCallerIdentity`) still pass.
+    """
+    statement = {
+        "Sid": "OwnAccountsOnly",
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "*",
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:PrincipalAccount": list(accounts)},
+            "StringEqualsIfExists": {"aws:ResourceAccount": list(accounts)},
+        },
+    }
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})

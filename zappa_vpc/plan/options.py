@@ -8,6 +8,7 @@ gets the same protection as our stacks.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -585,39 +586,62 @@ class DatabaseOptions:
         return problems
 
 
+@dataclass(frozen=True)
+class EndpointService:
+    """What an interface endpoint service takes. ports: the TCP ports its clients use. china_prefix: in the
+    China regions its name starts `cn.com.amazonaws` (the AWS CDK's InterfaceVpcEndpointAwsService
+    getDefaultEndpointPrefix lists these, from `aws ec2 describe-vpc-endpoint-services`)."""
+
+    ports: tuple[int, ...] = (443,)
+    china_prefix: bool = False
+
+
 # Interface endpoints a Django app on Lambda commonly needs; each costs money per AZ, so none by default.
-INTERFACE_ENDPOINT_SERVICES = frozenset(
-    {
-        "sqs",
-        "sns",
-        "secretsmanager",
-        "ssm",
-        "ssmmessages",
-        "ec2messages",
-        "kms",
-        "logs",
-        "monitoring",
-        "sts",
-        "lambda",
-        "events",
-        "states",
-        "ecr.api",
-        "ecr.dkr",
-        "rds",
-        "elasticache",
-        "email-smtp",
-        "kinesis-streams",
-        "firehose",
-        "xray",
-        "athena",
-        "glue",
-        "sagemaker.runtime",
-        "bedrock-runtime",
-    }
-)
+# Names as in AWS's "AWS services that integrate with AWS PrivateLink" (Firehose is `kinesis-firehose`).
+INTERFACE_ENDPOINT_SERVICES: dict[str, EndpointService] = {
+    "sqs": EndpointService(china_prefix=True),
+    "sns": EndpointService(),
+    "secretsmanager": EndpointService(),
+    "ssm": EndpointService(),
+    "ssmmessages": EndpointService(),
+    "ec2messages": EndpointService(),
+    "kms": EndpointService(),
+    "logs": EndpointService(),
+    "monitoring": EndpointService(china_prefix=True),
+    "sts": EndpointService(china_prefix=True),
+    "lambda": EndpointService(china_prefix=True),
+    "events": EndpointService(),
+    "states": EndpointService(china_prefix=True),
+    "ecr.api": EndpointService(china_prefix=True),
+    "ecr.dkr": EndpointService(china_prefix=True),
+    "rds": EndpointService(china_prefix=True),
+    "elasticache": EndpointService(china_prefix=True),
+    # SES SMTP: never 443 (SES developer guide, "Connecting to an Amazon SES SMTP endpoint").
+    "email-smtp": EndpointService(ports=(25, 465, 587, 2465, 2587)),
+    "kinesis-streams": EndpointService(china_prefix=True),
+    "kinesis-firehose": EndpointService(),
+    "xray": EndpointService(china_prefix=True),
+    "athena": EndpointService(china_prefix=True),
+    "glue": EndpointService(),
+    "sagemaker.runtime": EndpointService(china_prefix=True),
+    "bedrock-runtime": EndpointService(),
+}
 GATEWAY_ENDPOINT_SERVICES = frozenset({"s3", "dynamodb"})
 # API Gateway's endpoint service, for a private API: built from `private_api_cidrs`, never from the list.
 PRIVATE_API_SERVICE = "execute-api"
+_PRIVATE_API = EndpointService(china_prefix=True)
+
+
+def endpoint_service_name(region: str, service: str, gateway: bool = False) -> str:
+    """`us-east-1`, `sqs` -> `com.amazonaws.us-east-1.sqs`; `cn-north-1`, `sqs` -> `cn.com.amazonaws...`.
+
+    Gateway endpoints keep `com.amazonaws` in China too (`com.amazonaws.cn-north-1.s3` is the Gateway one).
+    """
+    if gateway:
+        return f"com.amazonaws.{region}.{service}"
+    known = _PRIVATE_API if service == PRIVATE_API_SERVICE else INTERFACE_ENDPOINT_SERVICES[service]
+    china = region.startswith("cn-") and known.china_prefix
+    return f"{'cn.' if china else ''}com.amazonaws.{region}.{service}"
 
 
 @dataclass(frozen=True)
@@ -630,11 +654,15 @@ class EndpointOptions:
     private_api_cidrs: corporate networks that call the app through a private API Gateway over the VPN;
         when set, an execute-api endpoint admits them (and only them) on 443. None by default: the API is
         public, as Zappa deploys it.
+    policy_accounts: AWS account ids, besides the stack's own, whose principals may use the endpoints and
+        whose resources (buckets, queues...) they may reach. The endpoint policies admit the stack's own
+        account only by default, so a stolen or foreign credential cannot carry data out through them.
     """
 
     gateway: tuple[str, ...] = ("s3", "dynamodb")
     interface: tuple[str, ...] = ()
     private_api_cidrs: tuple[str, ...] = ()
+    policy_accounts: tuple[str, ...] = ()
 
     def problems(self) -> list[Problem]:
         problems = _client_network_problems(
@@ -663,6 +691,11 @@ class EndpointOptions:
                     )
             if len(set(names)) != len(names):
                 problems.append(Problem(field_name, list(names), "lists a service twice"))
+        for index, account in enumerate(self.policy_accounts):
+            if not re.fullmatch(r"\d{12}", account):
+                problems.append(
+                    Problem(f"policy_accounts[{index}]", account, "an AWS account id is 12 digits")
+                )
         return problems
 
 

@@ -198,6 +198,13 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         [],
         "Interface endpoints in every AZ (e.g. sqs, sns, secretsmanager); about 7.3 USD a month per AZ each.",
     ),
+    ConfigKey(
+        "endpointPolicyAccounts",
+        "array",
+        [],
+        "Other AWS account ids whose principals may use the endpoints and whose resources they may reach;"
+        " the stack's own account only by default.",
+    ),
 )
 _SCHEMA = {key.name: key for key in CONFIG_SCHEMA}
 
@@ -308,6 +315,7 @@ _FIELD_KEYS = {
     "endpoints.gateway": "gatewayEndpoints",
     "endpoints.interface": "interfaceEndpoints",
     "endpoints.private_api_cidrs": "privateApiCidrs",
+    "endpoints.policy_accounts": "endpointPolicyAccounts",
 }
 _PLAN_SUBJECT_KEYS = {"vpc_cidr": "vpcCidr", "az_count": "azCount", "az_slots": "azSlots"}
 _TIER_PREFIX_KEYS = {
@@ -393,6 +401,7 @@ def parse_settings(
             gateway=read.get("gatewayEndpoints"),
             interface=read.get("interfaceEndpoints"),
             private_api_cidrs=read.get("privateApiCidrs"),
+            policy_accounts=read.get("endpointPolicyAccounts"),
         ),
     )
 
