@@ -48,6 +48,7 @@ try:
         region=pulumi.Config("aws").get("region"),
         region_zones=_available_zones,
         instance_type_offer=_instance_type_offer,
+        deploying=not pulumi.runtime.is_dry_run(),
     )
 except SettingsError as error:
     # A user mistake: say what to fix, without a traceback, before anything is registered.

@@ -180,7 +180,14 @@ def test_an_undeclared_key_is_refused_like_the_cli_does():
 
 def test_missing_region_is_named():
     with pytest.raises(SettingsError, match="aws:region is not set"):
-        parse_settings({}, stack="x", region=None, region_zones=list, instance_type_offer=_offered_everywhere)
+        parse_settings(
+            {},
+            stack="x",
+            region=None,
+            region_zones=list,
+            instance_type_offer=_offered_everywhere,
+            deploying=False,
+        )
 
 
 def test_pulumi_yaml_declares_every_setting_with_its_type_default_and_description():
@@ -202,6 +209,7 @@ def test_defaults_build_the_public_private_pattern_in_two_azs():
         region="eu-west-1",
         region_zones=lambda: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
         instance_type_offer=_offered_everywhere,
+        deploying=False,
     )
     assert settings.network.pattern.value == "public-private"
     assert settings.network.availability_zones == ("eu-west-1a", "eu-west-1b")

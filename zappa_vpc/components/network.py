@@ -152,6 +152,8 @@ class VpcNetwork(pulumi.ComponentResource):
             self.outputs["bastion_instance_id"] = self.bastion.instance.id
         if self.vpn is not None:
             self.outputs["vpn_connection_id"] = self.vpn.connection.id
+            self.outputs["vpn_tunnel_addresses"] = self.vpn.tunnel_addresses
+            self.outputs["vpn_preshared_key_secret_arn"] = self.vpn.connection.preshared_key_arn
         self.register_outputs(self.outputs)
 
     def _route_tables(self, name: str, tier: Tier) -> dict[str, aws.ec2.RouteTable]:

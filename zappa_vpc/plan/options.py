@@ -213,23 +213,51 @@ def bastion_placement(
     return offered[0], architecture
 
 
-# A VPN device AWS must reach over the Internet cannot sit at one of these (documentation ranges such as
-# 203.0.113.0/24 are allowed, as placeholders in examples).
-_NOT_REACHABLE_FROM_AWS = tuple(
-    ipaddress.ip_network(cidr)
-    for cidr in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "0.0.0.0/8",
-    )
-)
 # Customer gateway ASNs AWS accepts, and the private ranges allowed on the Amazon side.
 _CUSTOMER_ASN_RANGE = (1, 4_294_967_294)
 _AMAZON_ASN_RANGES = ((64_512, 65_534), (4_200_000_000, 4_294_967_294))
+
+
+def _routable(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # Python's is_global follows IANA's special-purpose registries: RFC 1918, RFC 6598 (100.64/10),
+    # RFC 5737 documentation, benchmarking, loopback, link-local, reserved. Multicast is global there.
+    return address.is_global and not address.is_multicast
+
+
+# Values the provider accepts (terraform-provider-aws vpnsite_connection.go, vpnTunnelOptions*_Values).
+_IKE_VERSIONS = ("ikev1", "ikev2")
+_ENCRYPTIONS = ("AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16")
+_INTEGRITIES = ("SHA1", "SHA2-256", "SHA2-384", "SHA2-512")
+# AWS's Site-to-Site VPN tunnel options: phase 1 takes 2 and 14-24, phase 2 also 5.
+_DH_GROUPS = (2, 5, *range(14, 25))
+
+
+@dataclass(frozen=True)
+class TunnelCrypto:
+    """The IKE and IPsec proposals both tunnels accept. AWS's defaults accept IKEv1, SHA-1 and DH group 2;
+    these defaults are IKEv2 with AES-256 (CBC or GCM), SHA-2 and DH groups 14 to 21 (RFC 8247, section 2.4,
+    advises against 22 to 24). Your device must offer at least one of each."""
+
+    ike_versions: tuple[str, ...] = ("ikev2",)
+    encryption_algorithms: tuple[str, ...] = ("AES256", "AES256-GCM-16")
+    integrity_algorithms: tuple[str, ...] = ("SHA2-256", "SHA2-384", "SHA2-512")
+    dh_group_numbers: tuple[int, ...] = tuple(range(14, 22))
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        for field_name, values, allowed in (
+            ("ike_versions", self.ike_versions, _IKE_VERSIONS),
+            ("encryption_algorithms", self.encryption_algorithms, _ENCRYPTIONS),
+            ("integrity_algorithms", self.integrity_algorithms, _INTEGRITIES),
+            ("dh_group_numbers", self.dh_group_numbers, _DH_GROUPS),
+        ):
+            if not values:
+                problems.append(Problem(field_name, [], "give at least one"))
+            for index, value in enumerate(values):
+                if value not in allowed:
+                    valid = ", ".join(map(str, allowed))
+                    problems.append(Problem(f"{field_name}[{index}]", value, f"use one of: {valid}"))
+        return problems
 
 
 @dataclass(frozen=True)
@@ -240,12 +268,17 @@ class VpnOptions:
     on_premises_cidrs: the corporate networks; routed statically, and checked not to overlap the VPC.
     bgp_asn: your device's BGP ASN for dynamic routing; None (default) for static routes.
     amazon_side_asn: the virtual private gateway's ASN; 64512, the first private ASN, by default.
+    placeholder_gateway_ip: the address is a stand-in (a documentation address in a sample stack): it may
+        then be non-routable, and previews work, but a deployment is refused. False by default.
+    tunnel_crypto: what both tunnels accept; IKEv2, AES-256, SHA-2 and strong DH groups by default.
     """
 
     customer_gateway_ip: str
     on_premises_cidrs: tuple[str, ...] = ()
     bgp_asn: int | None = None
     amazon_side_asn: int = 64_512
+    placeholder_gateway_ip: bool = False
+    tunnel_crypto: TunnelCrypto = TunnelCrypto()
 
     @property
     def static_routing(self) -> bool:
@@ -274,13 +307,22 @@ class VpnOptions:
                         "must be the IPv4 address of your VPN device, such as 203.0.113.10",
                     )
                 )
-            elif any(address in network for network in _NOT_REACHABLE_FROM_AWS):
+            elif not _routable(address) and not self.placeholder_gateway_ip:
                 problems.append(
                     Problem(
                         "customer_gateway_ip",
                         self.customer_gateway_ip,
-                        "is a private address; AWS reaches your VPN device over the Internet, so give "
-                        "its public IPv4 address",
+                        "is not a public Internet address (private, shared, documentation or another "
+                        "special-purpose range); AWS reaches your VPN device over the Internet, so give its "
+                        "public IPv4 address",
+                    )
+                )
+            elif _routable(address) and self.placeholder_gateway_ip:
+                problems.append(
+                    Problem(
+                        "placeholder_gateway_ip",
+                        "true",
+                        f"{self.customer_gateway_ip} is a public address, not a placeholder; remove the flag",
                     )
                 )
         problems += _network_problems("on_premises_cidrs", self.on_premises_cidrs, "IPv4")
@@ -303,7 +345,22 @@ class VpnOptions:
                     "must be a private ASN: 64512 to 65534, or 4200000000 to 4294967294",
                 )
             )
+        problems += [_nested("tunnel_crypto", p) for p in self.tunnel_crypto.problems()]
         return problems
+
+    def deployment_problems(self) -> list[Problem]:
+        """What refuses a deployment (not a preview): a VPN to a placeholder address is billed by the hour
+        and can never come up."""
+        if not self.placeholder_gateway_ip:
+            return []
+        return [
+            Problem(
+                "placeholder_gateway_ip",
+                "true",
+                f"the customer gateway {self.customer_gateway_ip} is a placeholder, so this stack previews "
+                "but does not deploy; set your VPN device's public IPv4 address and remove the flag",
+            )
+        ]
 
 
 @dataclass(frozen=True)

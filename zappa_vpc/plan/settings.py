@@ -156,6 +156,13 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
     ),
     ConfigKey("vpnAmazonSideAsn", "integer", 64512, "Private ASN of the AWS side of the VPN."),
     ConfigKey(
+        "vpnPlaceholderGatewayIp",
+        "boolean",
+        False,
+        "vpnCustomerGatewayIp is a stand-in (the sample stacks' 203.0.113.10): previews work, deployments are"
+        " refused.",
+    ),
+    ConfigKey(
         "database",
         "string",
         AUTO,
@@ -303,6 +310,7 @@ _FIELD_KEYS = {
     "vpn.on_premises_cidrs": "vpnOnPremisesCidrs",
     "vpn.bgp_asn": "vpnBgpAsn",
     "vpn.amazon_side_asn": "vpnAmazonSideAsn",
+    "vpn.placeholder_gateway_ip": "vpnPlaceholderGatewayIp",
     "flow_logs.retention_days": "flowLogRetentionDays",
     "database.engine": "database",
     "database.engine_version": "databaseEngineVersion",
@@ -355,12 +363,14 @@ def parse_settings(
     region: str | None,
     region_zones: Callable[[], Sequence[str]],
     instance_type_offer: Callable[[str, Sequence[str]], InstanceTypeOffer],
+    deploying: bool,
 ) -> Settings:
     """Validate the stack's config (`raw`: key without namespace -> the CLI's string) into Settings.
 
     `region_zones` lists the region's available AZs; it is called only when `availabilityZones` is not set.
     `instance_type_offer(type, zones)` says which of `zones` offer the bastion's instance type, and its
-    architectures; it is called only when there is a bastion.
+    architectures; it is called only when there is a bastion. `deploying`: an update, not a preview
+    (`pulumi up` after its preview), which some settings refuse.
     Raises SettingsError listing every problem.
     """
     read = _Reader(raw)
@@ -417,6 +427,8 @@ def parse_settings(
     # Every cross-check depends on the pattern; the address checks also on a plan and the zones.
     if pattern_name is not None:
         problems: list[Problem] = network.choice_problems() + access.choice_problems(network)
+        if deploying and vpn is not None:
+            problems += [Problem(f"vpn.{p.field}", p.value, p.reason) for p in vpn.deployment_problems()]
         if plan is not None and zones:
             problems += network.address_problems() + access.address_problems(network)
         for problem in problems:
@@ -503,6 +515,7 @@ def _vpn(read: _Reader, pattern_has_vpn: bool) -> VpnOptions | None:
         on_premises_cidrs=read.get("vpnOnPremisesCidrs"),
         bgp_asn=bgp_asn if isinstance(bgp_asn, int) and bgp_asn != 0 else None,
         amazon_side_asn=read.get("vpnAmazonSideAsn"),
+        placeholder_gateway_ip=read.get("vpnPlaceholderGatewayIp"),
     )
 
 
