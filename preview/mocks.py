@@ -93,6 +93,8 @@ class AwsMocks(pulumi.runtime.Mocks):
             ]
         if args.typ == "aws:ec2/instance:Instance":
             outputs["publicIp"] = "198.51.100.7"
+        if args.typ == "aws:cloudwatch/logGroup:LogGroup":
+            outputs["arn"] = f"arn:aws:logs:{self.region}:{_ACCOUNT_ID}:log-group:{resource_id}"
         if args.typ == "aws:ec2/vpnConnection:VpnConnection":
             # AWS's two tunnel endpoints, and the secret holding both keys (preshared_key_storage).
             secrets = arn_base.replace(":ec2:", ":secretsmanager:")

@@ -41,3 +41,30 @@ def endpoint_policy(accounts: Sequence[str]) -> str:
         },
     }
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+# The actions of AWS's documented flow-log role ("IAM role for publishing flow logs to CloudWatch Logs",
+# Amazon VPC user guide), which grants them on "*".
+FLOW_LOG_ACTIONS = (
+    "logs:CreateLogGroup",
+    "logs:CreateLogStream",
+    "logs:PutLogEvents",
+    "logs:DescribeLogGroups",
+    "logs:DescribeLogStreams",
+)
+
+
+def flow_log_role_policy(log_group_arn: str) -> str:
+    """AWS's flow-log actions, on the flow log's group only; DescribeLogGroups lists groups, so it gets the
+    region's `log-group:*`, the narrowest resource it is authorized on."""
+    listing = {"logs:DescribeLogGroups"}
+    region_groups = log_group_arn.split(":log-group:", 1)[0] + ":log-group:*"
+    statements = [
+        {
+            "Effect": "Allow",
+            "Action": [action for action in FLOW_LOG_ACTIONS if action not in listing],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        },
+        {"Effect": "Allow", "Action": sorted(listing), "Resource": region_groups},
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
