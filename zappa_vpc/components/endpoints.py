@@ -191,9 +191,9 @@ class VpcEndpoints(pulumi.ComponentResource):
 
 
 def _takes_policy(region: str, service: str) -> bool:
-    """Whether the service accepts endpoint policies, as EC2 says (DescribeVpcEndpointServices
-    VpcEndpointPolicySupported: AWS's "View endpoint policy support"); a policy given to one that does not
-    fails the create."""
+    """Whether the service takes endpoint policies, as EC2 says (DescribeVpcEndpointServices
+    VpcEndpointPolicySupported, AWS PrivateLink guide "View endpoint policy support"); AWS allows full access
+    through the others whatever policy they are given, so they get none that would claim otherwise."""
     described = aws.ec2.get_vpc_endpoint_service(
         service_name=endpoint_service_name(region, service), service_type="Interface"
     )
