@@ -5,7 +5,6 @@ settings -> network -> database and endpoints -> exports.
 """
 
 import pulumi
-import pulumi_aws as aws
 
 from zappa_vpc import (
     PATTERN_COMPONENTS,
@@ -14,13 +13,11 @@ from zappa_vpc import (
     ServiceAccessArgs,
     SettingsError,
     VpcArgs,
+    available_zones,
+    instance_type_offer,
     load_prices,
     parse_settings,
 )
-
-
-def _available_zones() -> list[str]:
-    return aws.get_availability_zones(state="available").names
 
 
 def _project_config() -> dict[str, str]:
@@ -39,7 +36,9 @@ try:
         _project_config(),
         stack=stack,
         region=pulumi.Config("aws").get("region"),
-        region_zones=_available_zones,
+        region_zones=available_zones,
+        instance_type_offer=instance_type_offer,
+        deploying=not pulumi.runtime.is_dry_run(),
     )
 except SettingsError as error:
     # A user mistake: say what to fix, without a traceback.

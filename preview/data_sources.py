@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -360,18 +361,51 @@ def _get_policy_document(region: str, args: Mapping[str, Any]) -> dict[str, Any]
     }
 
 
+# A few real types with DescribeInstanceTypes' SupportedArchitectures, and the zone letters that do not
+# offer them (us-east-1e, the oldest zone, offers no Graviton).
+_INSTANCE_TYPES: dict[str, tuple[list[str], str]] = {
+    "t4g.nano": (["arm64"], "e"),
+    "t4g.micro": (["arm64"], "e"),
+    "a1.medium": (["arm64"], "e"),
+    "t3.nano": (["x86_64"], ""),
+    "t3.micro": (["x86_64"], ""),
+    "t2.micro": (["i386", "x86_64"], ""),
+    "mac1.metal": (["x86_64_mac"], "bcdef"),
+}
+# Other well-formed types stand in for the rest of EC2's catalogue (Graviton families carry a `g`).
+_TYPE_PATTERN = re.compile(
+    r"^[a-z]+\d+(?P<attributes>[a-z-]*)\.(nano|micro|small|medium|large|\d*xlarge|metal)$"
+)
+
+
+def _instance_type_facts(instance_type: str) -> tuple[list[str], str] | None:
+    """Its architectures and the zone letters that do not offer it; None for a type EC2 does not know."""
+    if instance_type in _INSTANCE_TYPES:
+        return _INSTANCE_TYPES[instance_type]
+    match = _TYPE_PATTERN.match(instance_type)
+    if match is None:
+        return None
+    return (["arm64"], "e") if "g" in match["attributes"] else (["x86_64"], "")
+
+
 def _get_instance_type_offerings(region: str, args: Mapping[str, Any]) -> dict[str, Any]:
-    """Every instance type the filters name, offered in every zone (or the region) asked about."""
+    """The instance types the filters name, in the zones (or the region) asked about that offer them."""
     filters = _filters(args)
     location_type = args.get("locationType") or "region"
-    locations = [region]
+    zones = region_zones(region)
+    locations = [(region, "")]
     if location_type == "availability-zone":
-        locations = [z.name for z in region_zones(region)]
+        locations = [(z.name, z.name[-1]) for z in zones]
     elif location_type == "availability-zone-id":
-        locations = [z.zone_id for z in region_zones(region)]
-    locations = [loc for loc in locations if loc in filters.get("location", locations)]
-    types = filters.get("instance-type", [])
-    pairs = [(t, loc) for t in types for loc in locations]
+        locations = [(z.zone_id, z.name[-1]) for z in zones]
+    locations = [(loc, letter) for loc, letter in locations if loc in filters.get("location", [loc])]
+    pairs = []
+    for instance_type in filters.get("instance-type", []):
+        facts = _instance_type_facts(instance_type)
+        if facts is not None:
+            pairs += [
+                (instance_type, loc) for loc, letter in locations if not letter or letter not in facts[1]
+            ]
     return {
         "id": region,
         "instanceTypes": [t for t, _ in pairs],
@@ -384,14 +418,38 @@ def _get_instance_type_offerings(region: str, args: Mapping[str, Any]) -> dict[s
 
 def _get_instance_type(region: str, args: Mapping[str, Any]) -> dict[str, Any]:
     instance_type = str(args.get("instanceType", ""))
+    facts = _instance_type_facts(instance_type)
+    if facts is None:
+        # EC2's own error for a type it does not know (DescribeInstanceTypes).
+        raise ValueError(
+            f"InvalidInstanceType: The following supplied instance types do not exist: [{instance_type}]"
+        )
     family = instance_type.split(".")[0]
-    graviton = len(family) > 2 and "g" in family[2:]  # t4g, m7g, c6gn: AWS Graviton
     return {
         "id": instance_type,
         "instanceType": instance_type,
         "currentGeneration": True,
-        "supportedArchitectures": ["arm64"] if graviton else ["x86_64"],
+        "supportedArchitectures": facts[0],
         "burstablePerformanceSupported": family.startswith("t"),
+        "region": region,
+    }
+
+
+def _get_vpc_endpoint_service(region: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """An AWS service's endpoint service, in every zone, taking endpoint policies."""
+    name = str(args.get("serviceName", ""))
+    digest = hashlib.sha256(name.encode()).hexdigest()[:17]
+    return {
+        "id": digest,
+        "serviceName": name,
+        "serviceId": f"vpce-svc-{digest}",
+        "serviceType": args.get("serviceType", "Interface"),
+        "owner": "amazon",
+        "acceptanceRequired": False,
+        "vpcEndpointPolicySupported": True,
+        "availabilityZones": [z.name for z in region_zones(region)],
+        "baseEndpointDnsNames": [f"{name.rsplit('.', 1)[-1]}.{region}.vpce.amazonaws.com"],
+        "supportedIpAddressTypes": ["ipv4"],
         "region": region,
     }
 
@@ -418,6 +476,7 @@ DATA_SOURCES: dict[str, Answer] = {
     "aws:ec2/getAmi:getAmi": _get_ami,
     "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": _get_instance_type_offerings,
     "aws:ec2/getInstanceType:getInstanceType": _get_instance_type,
+    "aws:ec2/getVpcEndpointService:getVpcEndpointService": _get_vpc_endpoint_service,
     "aws:index/getCallerIdentity:getCallerIdentity": _get_caller_identity,
     "aws:index/getRegion:getRegion": _get_region,
     "aws:index/getPartition:getPartition": _get_partition,

@@ -72,6 +72,16 @@ class AwsMocks(pulumi.runtime.Mocks):
             ]
         if args.typ == "aws:ec2/instance:Instance":
             outputs["publicIp"] = "198.51.100.7"
+        if args.typ == "aws:cloudwatch/logGroup:LogGroup":
+            outputs["arn"] = f"arn:aws:logs:{self.region}:{ACCOUNT_ID}:log-group:{resource_id}"
+        if args.typ == "aws:ec2/vpnConnection:VpnConnection":
+            # AWS's two tunnel endpoints, and the secret holding both keys (preshared_key_storage).
+            secrets = arn_base.replace(":ec2:", ":secretsmanager:")
+            outputs |= {
+                "tunnel1Address": "198.51.100.21",
+                "tunnel2Address": "198.51.100.22",
+                "presharedKeyArn": f"{secrets}:secret:{resource_id}-psk",
+            }
         if args.typ == "aws:rds/proxy:Proxy":
             outputs["endpoint"] = f"{args.name}.proxy-c0ffee.{self.region}.rds.amazonaws.com"
             outputs["name"] = args.inputs.get("name") or args.name

@@ -43,3 +43,12 @@ def default_routes(run: StackRun, table: ResourceRecord) -> list[ResourceRecord]
         if referenced(run, route, "routeTableId") == [table]
         and route.properties.get("destinationCidrBlock") == "0.0.0.0/0"
     ]
+
+
+# The hybrid and internal samples point their VPN at a placeholder and refuse to deploy; a run that plays
+# an update (preview=False) gives them a public address instead.
+DEPLOYABLE_VPN = {"zappa-vpc:vpnCustomerGatewayIp": "192.0.32.10", "zappa-vpc:vpnPlaceholderGatewayIp": None}
+
+
+def as_deployed(stack: str) -> dict[str, object] | None:
+    return DEPLOYABLE_VPN if stack in ("hybrid", "internal") else None

@@ -15,6 +15,7 @@ from tests.stack_queries import (
     INGRESS_RULE,
     SECURITY_GROUP,
     SUBNET,
+    as_deployed,
     referenced,
     the_one,
     tier_of,
@@ -109,7 +110,7 @@ def test_database_admits_only_the_lambda_bastion_proxy_and_admin_networks(stack_
 
 
 def test_internal_admins_connect_straight_over_the_vpn(stack_run):
-    run = stack_run("internal", preview=False)
+    run = stack_run("internal", as_deployed("internal"), preview=False)
     command = run.outputs["database_client_command"]
     assert "host=internal-access-db-instance." in command and "port=5432" in command, command
     assert "database_tunnel_command" not in run.outputs
@@ -188,7 +189,7 @@ def test_private_api_admits_the_corporate_network_only_without_private_dns(stack
 
 
 def test_private_api_policy_lets_only_that_endpoint_invoke_the_api(stack_run):
-    run = stack_run("internal", preview=False)
+    run = stack_run("internal", as_deployed("internal"), preview=False)
     endpoint_id = private_api_of(run).id
     deny, allow = run.outputs["zappa_apigateway_policy"]["Statement"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {

@@ -18,6 +18,7 @@ from tests.stack_queries import (
     ROUTE_TABLE,
     SECURITY_GROUP,
     SUBNET,
+    as_deployed,
     default_routes,
     referenced,
     route_table_of,
@@ -85,7 +86,7 @@ def test_subnets_follow_the_address_plan_inside_the_vpc(stack_run, stack):
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_lambda_subnets_span_at_least_two_azs(stack_run, stack):
-    run = stack_run(stack, preview=False)
+    run = stack_run(stack, as_deployed(stack), preview=False)
     config = run.outputs["zappa_vpc_config"]
     subnets = {s.id: s for s in run.of_type(SUBNET)}
     zones = {subnets[subnet_id].properties["availabilityZone"] for subnet_id in config["SubnetIds"]}

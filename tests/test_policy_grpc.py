@@ -14,6 +14,7 @@ from preview.engine import run_stack, shipped_stacks
 from preview.model import ResourceRecord
 from preview.policy_client import PolicyConfigError, PolicyDiagnostic, PolicyPackClient, PolicyPackError
 from tests.policy_helpers import IdMode, Ref, StackBuilder, secure_network, secure_stack
+from tests.stack_queries import as_deployed
 
 PROD_CONFIG = Path(__file__).resolve().parent.parent / "policies" / "prod-policy-config.json"
 
@@ -163,7 +164,7 @@ def test_pack_that_cannot_start_is_reported_with_its_error(tmp_path: Path) -> No
 def test_shipped_stack_passes_with_no_mandatory_violation(
     pack: PolicyPackClient, stack: str, preview: bool
 ) -> None:
-    run = run_stack(stack, preview=preview)
+    run = run_stack(stack, config_overrides=None if preview else as_deployed(stack), preview=preview)
     assert run.error is None, run.error
     diagnostics = analyze_everything(pack, run.records)
     assert [d.message for d in diagnostics if d.mandatory or "during preview" in d.message] == []

@@ -158,12 +158,12 @@ def test_main_in_pulumi_yaml_names_the_program_directory(outside: Path) -> None:
 
 def test_an_unanswered_data_source_is_named_and_left_unknown(outside: Path) -> None:
     program = SOUND + textwrap.dedent("""
-        service = aws.ec2.get_vpc_endpoint_service_output(service="s3", service_type="Gateway")
-        aws.ec2.VpcEndpoint("s3", vpc_id=vpc.id, service_name=service.service_name)
-        pulumi.export("s3Service", service.service_name)
+        s3 = aws.ec2.get_managed_prefix_list_output(name="com.amazonaws.us-east-1.s3")
+        aws.ec2.VpcEndpoint("s3", vpc_id=vpc.id, service_name=s3.name)
+        pulumi.export("s3Service", s3.name)
     """)
     project = write_project(outside / "unanswered", program)
-    token = "aws:ec2/getVpcEndpointService:getVpcEndpointService"
+    token = "aws:ec2/getManagedPrefixList:getManagedPrefixList"
 
     result = preview(project, "--json", "--picture", str(outside / "unanswered.png"))
 
@@ -178,13 +178,13 @@ def test_an_unanswered_data_source_is_named_and_left_unknown(outside: Path) -> N
 
 def test_an_answers_file_answers_a_data_source(outside: Path) -> None:
     program = SOUND + textwrap.dedent("""
-        service = aws.ec2.get_vpc_endpoint_service(service="s3", service_type="Gateway")
-        pulumi.export("s3Service", service.service_name)
+        s3 = aws.ec2.get_managed_prefix_list(name="com.amazonaws.us-east-1.s3")
+        pulumi.export("s3Service", s3.name)
     """)
     project = write_project(outside / "answered", program)
     answers = outside / "answers.json"
-    token = "aws:ec2/getVpcEndpointService:getVpcEndpointService"
-    answers.write_text(json.dumps({token: {"serviceName": "com.amazonaws.us-east-1.s3"}}))
+    token = "aws:ec2/getManagedPrefixList:getManagedPrefixList"
+    answers.write_text(json.dumps({token: {"name": "com.amazonaws.us-east-1.s3"}}))
 
     result = preview(project, "--json", "--answers", str(answers), "--picture", str(outside / "a.png"))
 
@@ -197,8 +197,8 @@ def test_an_answers_file_answers_a_data_source(outside: Path) -> None:
 def test_a_program_that_fails_on_an_unknown_result_says_why_without_a_traceback(outside: Path) -> None:
     # The plain form needs its result at once, and the SDK's result type refuses unknown fields.
     program = """
-    service = aws.ec2.get_vpc_endpoint_service(service="s3")
-    aws.ec2.VpcEndpoint("s3", vpc_id="vpc-0123456789abcdef0", service_name=service.service_name)
+    s3 = aws.ec2.get_managed_prefix_list(name="com.amazonaws.us-east-1.s3")
+    aws.ec2.VpcEndpoint("s3", vpc_id="vpc-0123456789abcdef0", service_name=s3.name)
     """
     project = write_project(outside / "fails", program)
 
@@ -208,8 +208,7 @@ def test_a_program_that_fails_on_an_unknown_result_says_why_without_a_traceback(
     assert "Traceback" not in result.stderr
     assert f"the program stopped at {project / '__main__.py'}:" in result.stderr
     assert (
-        "data source(s) aws:ec2/getVpcEndpointService:getVpcEndpointService, which the offline"
-        in result.stderr
+        "data source(s) aws:ec2/getManagedPrefixList:getManagedPrefixList, which the offline" in result.stderr
     )
     assert "--answers FILE" in result.stderr
 

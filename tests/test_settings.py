@@ -11,7 +11,13 @@ import yaml
 
 from preview import engine
 from preview.engine import PROJECT_DIR, run_stack
+from zappa_vpc.plan.options import InstanceTypeOffer
 from zappa_vpc.plan.settings import CONFIG_SCHEMA, SettingsError, parse_settings
+
+
+def _offered_everywhere(instance_type: str, zones) -> InstanceTypeOffer:
+    return InstanceTypeOffer(tuple(zones), ("arm64",))
+
 
 BAD_SETTINGS = [
     (
@@ -327,7 +333,14 @@ def test_a_misspelt_key_is_refused_by_the_program_from_only_what_the_cli_passes(
 
 def test_missing_region_is_named():
     with pytest.raises(SettingsError, match="aws:region is not set"):
-        parse_settings({}, stack="x", region=None, region_zones=list)
+        parse_settings(
+            {},
+            stack="x",
+            region=None,
+            region_zones=list,
+            instance_type_offer=_offered_everywhere,
+            deploying=False,
+        )
 
 
 def test_pulumi_yaml_declares_every_setting_with_its_type_default_and_description():
@@ -344,7 +357,12 @@ def test_pulumi_yaml_declares_every_setting_with_its_type_default_and_descriptio
 
 def test_defaults_build_the_public_private_pattern_in_two_azs():
     settings = parse_settings(
-        {}, stack="x", region="eu-west-1", region_zones=lambda: ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+        {},
+        stack="x",
+        region="eu-west-1",
+        region_zones=lambda: ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        instance_type_offer=_offered_everywhere,
+        deploying=False,
     )
     assert settings.network.pattern.value == "public-private"
     assert settings.network.availability_zones == ("eu-west-1a", "eu-west-1b")

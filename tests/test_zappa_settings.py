@@ -15,6 +15,7 @@ from zappa.cli import ZappaCLI
 from preview.engine import shipped_stacks
 from preview.tree import render_outputs
 from tests.access_helpers import walk
+from tests.stack_queries import as_deployed
 from zappa_vpc.plan.unknown import UNKNOWN
 from zappa_vpc.plan.zappa_settings import PLACEHOLDER_PREFIX, merge_stage
 from zappa_vpc.zappa_settings import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_WRITTEN, main
@@ -65,7 +66,8 @@ def test_a_stack_without_database_or_private_api_gives_the_network_only(stack_ru
 
 @pytest.mark.parametrize("stack", shipped_stacks())
 def test_every_stacks_fragment_points_at_what_the_stack_built(stack_run, stack):
-    run = stack_run(stack, preview=False)
+    run = stack_run(stack, as_deployed(stack), preview=False)
+    assert run.error is None, run.error
     outputs = run.outputs
     fragment = outputs["zappa_settings"]
     assert fragment["aws_region"] == run.config.get("aws:region", "us-east-1")
@@ -88,7 +90,7 @@ def test_every_stacks_fragment_points_at_what_the_stack_built(stack_run, stack):
 def _deployed_outputs(stack_run, stack: str, tmp_path: Path) -> Path:
     """What `pulumi stack output --json` prints after `pulumi up`: every output, ids known."""
     path = tmp_path / "outputs.json"
-    path.write_text(json.dumps(stack_run(stack, preview=False).outputs, indent=2))
+    path.write_text(json.dumps(stack_run(stack, as_deployed(stack), preview=False).outputs, indent=2))
     return path
 
 

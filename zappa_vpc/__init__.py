@@ -53,6 +53,10 @@ _EXPORTS = {
     "parse_settings": "zappa_vpc.plan.settings",
     "Settings": "zappa_vpc.plan.settings",
     "SettingsError": "zappa_vpc.plan.settings",
+    # What parse_settings asks AWS: the region's zones, and where the bastion's instance type is offered.
+    "available_zones": "zappa_vpc.components.lookups",
+    "instance_type_offer": "zappa_vpc.components.lookups",
+    "InstanceTypeOffer": "zappa_vpc.plan.options",
 }
 __all__ = [*_EXPORTS, "__version__"]
 

@@ -21,14 +21,17 @@ from zappa_vpc.components.ingress import (
     client_only_security_group,
     client_role_problems,
 )
-from zappa_vpc.plan.options import PRIVATE_API_SERVICE, EndpointOptions, Problem, require_valid
+from zappa_vpc.plan.iam import endpoint_policy
+from zappa_vpc.plan.options import (
+    INTERFACE_ENDPOINT_SERVICES,
+    PRIVATE_API_SERVICE,
+    EndpointOptions,
+    Problem,
+    endpoint_service_name,
+    require_valid,
+)
 
 _REGION_PATTERN = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
-
-
-def service_name(region: str, service: str) -> str:
-    """`us-east-1`, `sqs` -> `com.amazonaws.us-east-1.sqs`."""
-    return f"com.amazonaws.{region}.{service}"
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,8 @@ class VpcEndpointsArgs:
     route_table_ids: label -> route table id; every gateway endpoint is added to all of them (give the
         private and data route tables).
     subnet_ids: one subnet per AZ (at least 2) for the interface endpoints' network interfaces.
-    client_security_groups: role -> security group allowed to reach the interface endpoints on 443.
+    client_security_groups: role -> security group allowed to reach the interface endpoints on their
+        services' ports. Private DNS sends every caller in the VPC to them, so give every client the VPC has.
     """
 
     options: EndpointOptions
@@ -83,6 +87,8 @@ class VpcEndpoints(pulumi.ComponentResource):
 
     Private DNS makes the services' usual names (sqs.us-east-1.amazonaws.com) resolve to the endpoints, so
     the app's boto3 code needs no change; it requires DNS support and DNS hostnames on the VPC.
+    Every endpoint whose service supports endpoint policies gets one admitting the stack's account (and
+    `policy_accounts`) only; AWS's default policy would let anyone's credentials reach anyone's resources.
     """
 
     gateway: dict[str, aws.ec2.VpcEndpoint]
@@ -100,38 +106,48 @@ class VpcEndpoints(pulumi.ComponentResource):
             return aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=args.vpc_id,
-                service_name=service_name(args.region, service),
+                service_name=endpoint_service_name(
+                    args.region, service, gateway=placement["vpc_endpoint_type"] == "Gateway"
+                ),
                 opts=pulumi.ResourceOptions(parent=self),
                 **placement,
             )
 
+        policy = aws.get_caller_identity_output().account_id.apply(
+            lambda account: endpoint_policy([account, *options.policy_accounts])
+        )
         route_table_ids = list(args.route_table_ids.values())
+        # S3 and DynamoDB gateway endpoints both take policies.
         self.gateway = {
-            service: endpoint(service, vpc_endpoint_type="Gateway", route_table_ids=route_table_ids)
+            service: endpoint(
+                service, vpc_endpoint_type="Gateway", route_table_ids=route_table_ids, policy=policy
+            )
             for service in options.gateway
         }
 
-        self.security_group = None
         self.interface = {}
-        if options.interface:
-            self.security_group = security_group = client_only_security_group(
-                name,
-                vpc_id=args.vpc_id,
-                port=HTTPS_PORT,
-                clients=args.client_security_groups,
-                service="AWS service endpoints",
-                parent=self,
-            )
-            self.interface = {
-                service: endpoint(
-                    service,
-                    vpc_endpoint_type="Interface",
-                    private_dns_enabled=True,
-                    subnet_ids=list(args.subnet_ids),
-                    security_group_ids=[security_group.id],
+        groups: dict[tuple[int, ...], aws.ec2.SecurityGroup] = {}
+        for service in options.interface:
+            ports = INTERFACE_ENDPOINT_SERVICES[service].ports
+            if ports not in groups:
+                # The HTTPS group keeps the component's name; one group per other port set (SMTP).
+                groups[ports] = client_only_security_group(
+                    name if ports == (HTTPS_PORT,) else f"{name}-{service}",
+                    vpc_id=args.vpc_id,
+                    port=ports,
+                    clients=args.client_security_groups,
+                    service="AWS service endpoints",
+                    parent=self,
                 )
-                for service in options.interface
-            }
+            self.interface[service] = endpoint(
+                service,
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=list(args.subnet_ids),
+                security_group_ids=[groups[ports].id],
+                **({"policy": policy} if _takes_policy(args.region, service) else {}),
+            )
+        self.security_group = groups.get((HTTPS_PORT,))
         self.private_api = self._private_api(name, args, endpoint) if options.private_api_cidrs else None
         self.register_outputs(
             {
@@ -172,3 +188,13 @@ class VpcEndpoints(pulumi.ComponentResource):
             subnet_ids=list(args.subnet_ids),
             security_group_ids=[security_group.id],
         )
+
+
+def _takes_policy(region: str, service: str) -> bool:
+    """Whether the service takes endpoint policies, as EC2 says (DescribeVpcEndpointServices
+    VpcEndpointPolicySupported, AWS PrivateLink guide "View endpoint policy support"); AWS allows full access
+    through the others whatever policy they are given, so they get none that would claim otherwise."""
+    described = aws.ec2.get_vpc_endpoint_service(
+        service_name=endpoint_service_name(region, service), service_type="Interface"
+    )
+    return bool(described.vpc_endpoint_policy_supported)

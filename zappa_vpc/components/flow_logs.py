@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from zappa_vpc.components.naming import aws_name
-from zappa_vpc.plan.iam import assume_role_policy
+from zappa_vpc.plan.iam import assume_role_policy, flow_log_role_policy
 from zappa_vpc.plan.names import IAM_ROLE_NAME
 from zappa_vpc.plan.options import FlowLogOptions, require_valid
 
@@ -41,24 +40,7 @@ class FlowLogs(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-role-policy",
             role=role.id,
-            policy=self.log_group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
-                )
-            ),
+            policy=self.log_group.arn.apply(flow_log_role_policy),
             opts=child,
         )
         self.flow_log = aws.ec2.FlowLog(

@@ -47,39 +47,41 @@ def client_only_security_group(
     name: str,
     *,
     vpc_id: pulumi.Input[str],
-    port: int,
+    port: int | tuple[int, ...],
     clients: Mapping[str, pulumi.Input[str]],
     service: str,
     parent: pulumi.Resource,
     group_name: str | None = None,
 ) -> aws.ec2.SecurityGroup:
-    """A security group `{name}-security-group` admitting TCP `port` from `clients` only.
+    """A security group `{name}-security-group` admitting TCP `port` (or each of several) from `clients` only.
 
     group_name: its AWS name (see zappa_vpc.plan.names); Pulumi names it from `name` when not given.
 
     It has no egress rule: the provider removes AWS's default allow-all egress, and these services only
     answer connections (security groups are stateful, so replies need no rule).
     """
+    ports = (port,) if isinstance(port, int) else port
     security_group = aws.ec2.SecurityGroup(
         f"{name}-security-group",
         name=group_name,
         vpc_id=vpc_id,
         # Fixed text: a changed description replaces the group, so it must not list the clients.
-        description=f"{service}: TCP {port} from its clients only",
+        description=f"{service}: TCP {', '.join(map(str, ports))} from its clients only",
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    # One rule per role, each its own resource named `{name}-ingress-{role}`.
+    # One rule per role (and port, when several), each its own resource named `{name}-ingress-{role}`.
     for role, client in clients.items():
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-ingress-{role}",
-            security_group_id=security_group.id,
-            referenced_security_group_id=client,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description=f"{service} from {role}",
-            opts=pulumi.ResourceOptions(parent=parent),
-        )
+        for each in ports:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-ingress-{role}" + (f"-{each}" if len(ports) > 1 else ""),
+                security_group_id=security_group.id,
+                referenced_security_group_id=client,
+                ip_protocol="tcp",
+                from_port=each,
+                to_port=each,
+                description=f"{service} from {role}",
+                opts=pulumi.ResourceOptions(parent=parent),
+            )
     return security_group
 
 

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from zappa_vpc.components.bastion import Bastion, BastionArgs
 from zappa_vpc.components.flow_logs import FlowLogs, FlowLogsArgs
 from zappa_vpc.components.lambda_network import LambdaNetwork, LambdaNetworkArgs
+from zappa_vpc.components.lookups import available_zones, instance_type_offer
 from zappa_vpc.components.nat import NatGateways, NatGatewaysArgs
 from zappa_vpc.components.vpn import VpnAttachment, VpnAttachmentArgs
 from zappa_vpc.plan.args import AccessArgs, VpcArgs, access_options, network_options
@@ -41,11 +42,6 @@ class AccessTarget:
     bastion: Bastion | None = None
 
 
-def available_zones() -> list[str]:
-    """The region's available zones, in the order AWS lists them (mocks answering only the inputs: none)."""
-    return aws.get_availability_zones(state="available").names or []
-
-
 class VpcNetwork(pulumi.ComponentResource):
     """The shared build of every pattern. Use one of the pattern classes below (the class is the pattern),
     or `PATTERN_COMPONENTS[pattern]` to pick one from a setting.
@@ -58,7 +54,14 @@ class VpcNetwork(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Every problem, as the stack config would report it, before anything registers.
-        options = network_options(type(self).__name__, self.PATTERN, args, available_zones)
+        options = network_options(
+            type(self).__name__,
+            self.PATTERN,
+            args,
+            available_zones,
+            instance_type_offer,
+            deploying=not pulumi.runtime.is_dry_run(),
+        )
         super().__init__(f"zappa-vpc:network:{type(self).__name__}", name, None, opts)
         self.args = args
         self.options = options
@@ -133,10 +136,15 @@ class VpcNetwork(pulumi.ComponentResource):
 
         self.bastion = None
         if options.bastion is not None:
+            # In a zone that offers its instance type (settings ask EC2), else the first.
+            zone_index = zones.index(options.bastion.availability_zone or zones[0])
             self.bastion = Bastion(
                 f"{name}-bastion",
                 BastionArgs(
-                    options.bastion, self.vpc.id, options.plan.vpc_cidr, self.subnets[Tier.PUBLIC][0].id
+                    options.bastion,
+                    self.vpc.id,
+                    options.plan.vpc_cidr,
+                    self.subnets[Tier.PUBLIC][zone_index].id,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]),
             )
@@ -165,6 +173,8 @@ class VpcNetwork(pulumi.ComponentResource):
             self.outputs["bastion_instance_id"] = self.bastion.instance.id
         if self.vpn is not None:
             self.outputs["vpn_connection_id"] = self.vpn.connection.id
+            self.outputs["vpn_tunnel_addresses"] = self.vpn.tunnel_addresses
+            self.outputs["vpn_preshared_key_secret_arn"] = self.vpn.connection.preshared_key_arn
         self.register_outputs(self.outputs)
 
     def _route_tables(self, name: str, tier: Tier) -> dict[str, aws.ec2.RouteTable]:

@@ -68,8 +68,12 @@ class ServiceAccess(pulumi.ComponentResource):
             )
 
         # Private DNS sends every caller of these services in the VPC to the endpoints, the database proxy
-        # included (it fetches the database secret), so each caller's group is a client.
+        # included (it fetches the database secret), so every group this stack puts in the VPC is a client:
+        # the bastion's SSM agent too (ssm, ssmmessages, ec2messages, kms, logs). Named groups rather than the
+        # VPC range: nothing else (the database itself, a stray instance) reaches AWS through them.
         endpoint_clients = {"lambda": target.lambda_security_group_id}
+        if target.bastion is not None:
+            endpoint_clients["bastion"] = target.bastion.security_group.id
         if self.database is not None and self.database.proxy_security_group is not None:
             endpoint_clients["database-proxy"] = self.database.proxy_security_group.id
         self.endpoints = VpcEndpoints(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from zappa_vpc.plan.options import VpnOptions, require_valid
+from zappa_vpc.plan.options import TunnelCrypto, VpnOptions, require_valid
 
 # AWS requires an ASN on every customer gateway; with static routing it is not used.
 STATIC_ROUTING_PLACEHOLDER_ASN = 65_000
@@ -33,7 +33,10 @@ class VpnAttachment(pulumi.ComponentResource):
         self, name: str, args: VpnAttachmentArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         options = args.options
-        require_valid("VpnAttachment", options.problems())
+        deploying = not pulumi.runtime.is_dry_run()
+        require_valid(
+            "VpnAttachment", options.problems() + (options.deployment_problems() if deploying else [])
+        )
         super().__init__("zappa-vpc:vpn:VpnAttachment", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.vpn_gateway = aws.ec2.VpnGateway(
@@ -59,6 +62,7 @@ class VpnAttachment(pulumi.ComponentResource):
             static_routes_only=options.static_routing,
             # AWS generates the tunnel keys and keeps them in Secrets Manager, for the device admin to read.
             preshared_key_storage="SecretsManager",
+            **_tunnel_args(options.tunnel_crypto),
             tags={"Name": f"{name}-connection"},
             opts=child,
         )
@@ -77,11 +81,34 @@ class VpnAttachment(pulumi.ComponentResource):
                 route_table_id=route_table_id,
                 opts=child,
             )
+        # What the VPN device's admin needs: where the tunnels end on AWS's side, and the keys' secret.
+        self.tunnel_addresses = pulumi.Output.all(
+            self.connection.tunnel1_address, self.connection.tunnel2_address
+        )
         self.register_outputs(
-            {"vpn_gateway_id": self.vpn_gateway.id, "vpn_connection_id": self.connection.id}
+            {
+                "vpn_gateway_id": self.vpn_gateway.id,
+                "vpn_connection_id": self.connection.id,
+                "tunnel_addresses": self.tunnel_addresses,
+                "preshared_key_arn": self.connection.preshared_key_arn,
+            }
         )
 
 
 def _asn_args(asn: int) -> dict[str, str]:
     # 4-byte ASNs above 2^31 - 1 go in a separate argument.
     return {"bgp_asn_extended": str(asn)} if asn > 2_147_483_647 else {"bgp_asn": str(asn)}
+
+
+def _tunnel_args(crypto: TunnelCrypto) -> dict[str, list[str] | list[int]]:
+    """The same proposals on both tunnels (argument names of the provider's aws_vpn_connection)."""
+    per_tunnel = {
+        "ike_versions": list(crypto.ike_versions),
+        "phase1_encryption_algorithms": list(crypto.encryption_algorithms),
+        "phase1_integrity_algorithms": list(crypto.integrity_algorithms),
+        "phase1_dh_group_numbers": list(crypto.dh_group_numbers),
+        "phase2_encryption_algorithms": list(crypto.encryption_algorithms),
+        "phase2_integrity_algorithms": list(crypto.integrity_algorithms),
+        "phase2_dh_group_numbers": list(crypto.dh_group_numbers),
+    }
+    return {f"tunnel{n}_{key}": value for n in (1, 2) for key, value in per_tunnel.items()}

@@ -26,7 +26,14 @@ from zappa_vpc.plan.options import (
     ServiceAccessOptions,
 )
 from zappa_vpc.plan.prices import camel_case as config_key
-from zappa_vpc.plan.settings import CONFIG_SCHEMA, PROJECT, Settings, SettingsError, parse_settings
+from zappa_vpc.plan.settings import (
+    CONFIG_SCHEMA,
+    PROJECT,
+    InstanceTypeLookup,
+    Settings,
+    SettingsError,
+    parse_settings,
+)
 
 _SCHEMA = {key.name: key for key in CONFIG_SCHEMA}
 
@@ -103,6 +110,7 @@ class VpcArgs(_ConfigArgs):
     vpn_on_premises_cidrs: Sequence[str] = _default("vpnOnPremisesCidrs")
     vpn_bgp_asn: int = _default("vpnBgpAsn")
     vpn_amazon_side_asn: int = _default("vpnAmazonSideAsn")
+    vpn_placeholder_gateway_ip: bool = _default("vpnPlaceholderGatewayIp")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> VpcArgs:
@@ -130,6 +138,7 @@ class AccessArgs(_ConfigArgs):
     gateway_endpoints: Sequence[str] = _default("gatewayEndpoints")
     private_api_cidrs: Sequence[str] = _default("privateApiCidrs")
     interface_endpoints: Sequence[str] = _default("interfaceEndpoints")
+    endpoint_policy_accounts: Sequence[str] = _default("endpointPolicyAccounts")
 
 
 _document(AccessArgs, "What the Lambda reaches privately on a network: the database and AWS endpoints.")
@@ -142,10 +151,22 @@ _NO_ZONES_NEEDED: Callable[[], Sequence[str]] = tuple
 
 
 def _validated(
-    component: str, raw: Mapping[str, str], region: str, region_zones: Callable[[], Sequence[str]]
+    component: str,
+    raw: Mapping[str, str],
+    region: str,
+    region_zones: Callable[[], Sequence[str]],
+    instance_type_offer: InstanceTypeLookup | None = None,
+    deploying: bool = False,
 ) -> Settings:
     try:
-        return parse_settings(raw, stack=component, region=region, region_zones=region_zones)
+        return parse_settings(
+            raw,
+            stack=component,
+            region=region,
+            region_zones=region_zones,
+            instance_type_offer=instance_type_offer,
+            deploying=deploying,
+        )
     except SettingsError as error:
         # The stack's own messages, naming the field as the program wrote it.
         lines = [
@@ -158,14 +179,20 @@ def _validated(
 
 
 def network_options(
-    component: str, pattern: Pattern, args: VpcArgs, region_zones: Callable[[], Sequence[str]]
+    component: str,
+    pattern: Pattern,
+    args: VpcArgs,
+    region_zones: Callable[[], Sequence[str]],
+    instance_type_offer: InstanceTypeLookup | None = None,
+    deploying: bool = False,
 ) -> NetworkOptions:
     """The validated network of `args` in `pattern`, or InvalidOptionsError listing every problem.
 
-    `region_zones` lists the region's available zones; called only when `availability_zones` is empty.
+    `region_zones` lists the region's available zones; `instance_type_offer` where the bastion's type is
+    offered; `deploying`: an update, not a preview (as for `parse_settings`).
     """
     raw = {"pattern": pattern.value, **args.config(), "database": "none"}
-    return _validated(component, raw, "the region", region_zones).network
+    return _validated(component, raw, "the region", region_zones, instance_type_offer, deploying).network
 
 
 def access_options(

@@ -159,20 +159,19 @@ class BastionOptions:
         rule at all; `ssh` opens port 22 to `ssh_allowlist` only.
     ssh_allowlist: CIDRs allowed to reach port 22 when access is `ssh`; never the whole Internet.
     instance_type: t4g.nano by default: admin tunnels need little, and Graviton is the cheapest.
+    architecture: the image's, `arm64` or `x86_64`; must be one the instance type supports (t4g.nano:
+        arm64). `bastion_placement` takes it from the instance type (EC2 DescribeInstanceTypes).
+    availability_zone: one of the network's zones that offers the instance type; None for the first.
     """
 
     access: BastionAccess = BastionAccess.SSM
     ssh_allowlist: tuple[str, ...] = ()
     instance_type: str = "t4g.nano"
+    architecture: str = "arm64"
+    availability_zone: str | None = None
 
     def __post_init__(self) -> None:
         _accept_string(self, "access", BastionAccess)
-
-    @property
-    def architecture(self) -> str:
-        """Graviton families (t4g, m7g, c8g...) run arm64 images; the rest x86_64."""
-        family = self.instance_type.split(".")[0]
-        return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
 
     def problems(self) -> list[Problem]:
         if choice := _choice_problems(self, {"access": BastionAccess}):
@@ -191,6 +190,10 @@ class BastionOptions:
                     "SSH to the bastion needs at least one allowed CIDR: list yours, or use bastion: ssm",
                 )
             )
+        if self.architecture not in IMAGE_ARCHITECTURES:
+            problems.append(
+                Problem("architecture", self.architecture, f"use one of: {', '.join(IMAGE_ARCHITECTURES)}")
+            )
         if self.access is BastionAccess.SSM and self.ssh_allowlist:
             problems.append(
                 Problem(
@@ -203,23 +206,88 @@ class BastionOptions:
         return problems
 
 
-# A VPN device AWS must reach over the Internet cannot sit at one of these (documentation ranges such as
-# 203.0.113.0/24 are allowed, as placeholders in examples).
-_NOT_REACHABLE_FROM_AWS = tuple(
-    ipaddress.ip_network(cidr)
-    for cidr in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "0.0.0.0/8",
-    )
-)
+# Amazon Linux 2023 images exist for these (AMI names `al2023-ami-2023.*-<architecture>`), in the order
+# preferred when an instance type supports both.
+IMAGE_ARCHITECTURES = ("arm64", "x86_64")
+
+
+@dataclass(frozen=True)
+class InstanceTypeOffer:
+    """What EC2 says of an instance type: the zones (of those asked) that offer it, from
+    DescribeInstanceTypeOfferings, and its supported architectures, from DescribeInstanceTypes."""
+
+    zones: tuple[str, ...]
+    architectures: tuple[str, ...]
+
+
+def bastion_placement(
+    instance_type: str, zones: tuple[str, ...], offer: InstanceTypeOffer
+) -> tuple[str, str] | Problem:
+    """The first of `zones` that offers `instance_type`, and the image architecture to run on it."""
+    offered = [zone for zone in zones if zone in offer.zones]
+    if not offered:
+        return Problem(
+            "instance_type",
+            instance_type,
+            f"no zone of this network ({', '.join(zones)}) offers it (or EC2 does not know it); "
+            "choose a type they offer, such as t4g.nano or t3.nano",
+        )
+    architecture = next((a for a in IMAGE_ARCHITECTURES if a in offer.architectures), None)
+    if architecture is None:
+        return Problem(
+            "instance_type",
+            instance_type,
+            f"supports {', '.join(offer.architectures) or 'no architecture'}, and Amazon Linux 2023 has "
+            f"images for {' and '.join(IMAGE_ARCHITECTURES)} only; choose such a type, such as t4g.nano",
+        )
+    return offered[0], architecture
+
+
 # Customer gateway ASNs AWS accepts, and the private ranges allowed on the Amazon side.
 _CUSTOMER_ASN_RANGE = (1, 4_294_967_294)
 _AMAZON_ASN_RANGES = ((64_512, 65_534), (4_200_000_000, 4_294_967_294))
+
+
+def _routable(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    # Python's is_global follows IANA's special-purpose registries: RFC 1918, RFC 6598 (100.64/10),
+    # RFC 5737 documentation, benchmarking, loopback, link-local, reserved. Multicast is global there.
+    return address.is_global and not address.is_multicast
+
+
+# Values the provider accepts (terraform-provider-aws vpnsite_connection.go, vpnTunnelOptions*_Values).
+_IKE_VERSIONS = ("ikev1", "ikev2")
+_ENCRYPTIONS = ("AES128", "AES256", "AES128-GCM-16", "AES256-GCM-16")
+_INTEGRITIES = ("SHA1", "SHA2-256", "SHA2-384", "SHA2-512")
+# AWS's Site-to-Site VPN tunnel options: phase 1 takes 2 and 14-24, phase 2 also 5.
+_DH_GROUPS = (2, 5, *range(14, 25))
+
+
+@dataclass(frozen=True)
+class TunnelCrypto:
+    """The IKE and IPsec proposals both tunnels accept. AWS's defaults accept IKEv1, SHA-1 and DH group 2;
+    these defaults are IKEv2 with AES-256 (CBC or GCM), SHA-2 and DH groups 14 to 21 (RFC 8247, section 2.4,
+    advises against 22 to 24). Your device must offer at least one of each."""
+
+    ike_versions: tuple[str, ...] = ("ikev2",)
+    encryption_algorithms: tuple[str, ...] = ("AES256", "AES256-GCM-16")
+    integrity_algorithms: tuple[str, ...] = ("SHA2-256", "SHA2-384", "SHA2-512")
+    dh_group_numbers: tuple[int, ...] = tuple(range(14, 22))
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        for field_name, values, allowed in (
+            ("ike_versions", self.ike_versions, _IKE_VERSIONS),
+            ("encryption_algorithms", self.encryption_algorithms, _ENCRYPTIONS),
+            ("integrity_algorithms", self.integrity_algorithms, _INTEGRITIES),
+            ("dh_group_numbers", self.dh_group_numbers, _DH_GROUPS),
+        ):
+            if not values:
+                problems.append(Problem(field_name, [], "give at least one"))
+            for index, value in enumerate(values):
+                if value not in allowed:
+                    valid = ", ".join(map(str, allowed))
+                    problems.append(Problem(f"{field_name}[{index}]", value, f"use one of: {valid}"))
+        return problems
 
 
 @dataclass(frozen=True)
@@ -230,12 +298,17 @@ class VpnOptions:
     on_premises_cidrs: the corporate networks; routed statically, and checked not to overlap the VPC.
     bgp_asn: your device's BGP ASN for dynamic routing; None (default) for static routes.
     amazon_side_asn: the virtual private gateway's ASN; 64512, the first private ASN, by default.
+    placeholder_gateway_ip: the address is a stand-in (a documentation address in a sample stack): it may
+        then be non-routable, and previews work, but a deployment is refused. False by default.
+    tunnel_crypto: what both tunnels accept; IKEv2, AES-256, SHA-2 and strong DH groups by default.
     """
 
     customer_gateway_ip: str
     on_premises_cidrs: tuple[str, ...] = ()
     bgp_asn: int | None = None
     amazon_side_asn: int = 64_512
+    placeholder_gateway_ip: bool = False
+    tunnel_crypto: TunnelCrypto = TunnelCrypto()
 
     @property
     def static_routing(self) -> bool:
@@ -264,13 +337,22 @@ class VpnOptions:
                         "must be the IPv4 address of your VPN device, such as 203.0.113.10",
                     )
                 )
-            elif any(address in network for network in _NOT_REACHABLE_FROM_AWS):
+            elif not _routable(address) and not self.placeholder_gateway_ip:
                 problems.append(
                     Problem(
                         "customer_gateway_ip",
                         self.customer_gateway_ip,
-                        "is a private address; AWS reaches your VPN device over the Internet, so give "
-                        "its public IPv4 address",
+                        "is not a public Internet address (private, shared, documentation or another "
+                        "special-purpose range); AWS reaches your VPN device over the Internet, so give its "
+                        "public IPv4 address",
+                    )
+                )
+            elif _routable(address) and self.placeholder_gateway_ip:
+                problems.append(
+                    Problem(
+                        "placeholder_gateway_ip",
+                        "true",
+                        f"{self.customer_gateway_ip} is a public address, not a placeholder; remove the flag",
                     )
                 )
         problems += _network_problems("on_premises_cidrs", self.on_premises_cidrs, "IPv4")
@@ -293,7 +375,22 @@ class VpnOptions:
                     "must be a private ASN: 64512 to 65534, or 4200000000 to 4294967294",
                 )
             )
+        problems += [_nested("tunnel_crypto", p) for p in self.tunnel_crypto.problems()]
         return problems
+
+    def deployment_problems(self) -> list[Problem]:
+        """What refuses a deployment (not a preview): a VPN to a placeholder address is billed by the hour
+        and can never come up."""
+        if not self.placeholder_gateway_ip:
+            return []
+        return [
+            Problem(
+                "placeholder_gateway_ip",
+                "true",
+                f"the customer gateway {self.customer_gateway_ip} is a placeholder, so this stack previews "
+                "but does not deploy; set your VPN device's public IPv4 address and remove the flag",
+            )
+        ]
 
 
 @dataclass(frozen=True)
@@ -415,6 +512,13 @@ class NetworkOptions:
                     )
                 )
             problems += [_nested("bastion", p) for p in self.bastion.problems()]
+            zone = self.bastion.availability_zone
+            if zone is not None and self.availability_zones and zone not in self.availability_zones:
+                problems.append(
+                    Problem(
+                        "bastion.availability_zone", zone, "is not one of the network's availability zones"
+                    )
+                )
         if traits.vpn and self.vpn is None:
             problems.append(
                 Problem(
@@ -655,39 +759,62 @@ class DatabaseOptions:
         return problems
 
 
+@dataclass(frozen=True)
+class EndpointService:
+    """What an interface endpoint service takes. ports: the TCP ports its clients use. china_prefix: in the
+    China regions its name starts `cn.com.amazonaws` (the AWS CDK's InterfaceVpcEndpointAwsService
+    getDefaultEndpointPrefix lists these, from `aws ec2 describe-vpc-endpoint-services`)."""
+
+    ports: tuple[int, ...] = (443,)
+    china_prefix: bool = False
+
+
 # Interface endpoints a Django app on Lambda commonly needs; each costs money per AZ, so none by default.
-INTERFACE_ENDPOINT_SERVICES = frozenset(
-    {
-        "sqs",
-        "sns",
-        "secretsmanager",
-        "ssm",
-        "ssmmessages",
-        "ec2messages",
-        "kms",
-        "logs",
-        "monitoring",
-        "sts",
-        "lambda",
-        "events",
-        "states",
-        "ecr.api",
-        "ecr.dkr",
-        "rds",
-        "elasticache",
-        "email-smtp",
-        "kinesis-streams",
-        "firehose",
-        "xray",
-        "athena",
-        "glue",
-        "sagemaker.runtime",
-        "bedrock-runtime",
-    }
-)
+# Names as in AWS's "AWS services that integrate with AWS PrivateLink" (Firehose is `kinesis-firehose`).
+INTERFACE_ENDPOINT_SERVICES: dict[str, EndpointService] = {
+    "sqs": EndpointService(china_prefix=True),
+    "sns": EndpointService(),
+    "secretsmanager": EndpointService(),
+    "ssm": EndpointService(),
+    "ssmmessages": EndpointService(),
+    "ec2messages": EndpointService(),
+    "kms": EndpointService(),
+    "logs": EndpointService(),
+    "monitoring": EndpointService(china_prefix=True),
+    "sts": EndpointService(china_prefix=True),
+    "lambda": EndpointService(china_prefix=True),
+    "events": EndpointService(),
+    "states": EndpointService(china_prefix=True),
+    "ecr.api": EndpointService(china_prefix=True),
+    "ecr.dkr": EndpointService(china_prefix=True),
+    "rds": EndpointService(china_prefix=True),
+    "elasticache": EndpointService(china_prefix=True),
+    # SES SMTP: never 443 (SES developer guide, "Connecting to an Amazon SES SMTP endpoint").
+    "email-smtp": EndpointService(ports=(25, 465, 587, 2465, 2587)),
+    "kinesis-streams": EndpointService(china_prefix=True),
+    "kinesis-firehose": EndpointService(),
+    "xray": EndpointService(china_prefix=True),
+    "athena": EndpointService(china_prefix=True),
+    "glue": EndpointService(),
+    "sagemaker.runtime": EndpointService(china_prefix=True),
+    "bedrock-runtime": EndpointService(),
+}
 GATEWAY_ENDPOINT_SERVICES = frozenset({"s3", "dynamodb"})
 # API Gateway's endpoint service, for a private API: built from `private_api_cidrs`, never from the list.
 PRIVATE_API_SERVICE = "execute-api"
+_PRIVATE_API = EndpointService(china_prefix=True)
+
+
+def endpoint_service_name(region: str, service: str, gateway: bool = False) -> str:
+    """`us-east-1`, `sqs` -> `com.amazonaws.us-east-1.sqs`; `cn-north-1`, `sqs` -> `cn.com.amazonaws...`.
+
+    Gateway endpoints keep `com.amazonaws` in China too (`com.amazonaws.cn-north-1.s3` is the Gateway one).
+    """
+    if gateway:
+        return f"com.amazonaws.{region}.{service}"
+    known = _PRIVATE_API if service == PRIVATE_API_SERVICE else INTERFACE_ENDPOINT_SERVICES[service]
+    china = region.startswith("cn-") and known.china_prefix
+    return f"{'cn.' if china else ''}com.amazonaws.{region}.{service}"
 
 
 @dataclass(frozen=True)
@@ -700,11 +827,15 @@ class EndpointOptions:
     private_api_cidrs: corporate networks that call the app through a private API Gateway over the VPN;
         when set, an execute-api endpoint admits them (and only them) on 443. None by default: the API is
         public, as Zappa deploys it.
+    policy_accounts: AWS account ids, besides the stack's own, whose principals may use the endpoints and
+        whose resources (buckets, queues...) they may reach. The endpoint policies admit the stack's own
+        account only by default, so a stolen or foreign credential cannot carry data out through them.
     """
 
     gateway: tuple[str, ...] = ("s3", "dynamodb")
     interface: tuple[str, ...] = ()
     private_api_cidrs: tuple[str, ...] = ()
+    policy_accounts: tuple[str, ...] = ()
 
     def problems(self) -> list[Problem]:
         problems = _client_network_problems(
@@ -733,6 +864,11 @@ class EndpointOptions:
                     )
             if len(set(names)) != len(names):
                 problems.append(Problem(field_name, list(names), "lists a service twice"))
+        for index, account in enumerate(self.policy_accounts):
+            if not re.fullmatch(r"\d{12}", account):
+                problems.append(
+                    Problem(f"policy_accounts[{index}]", account, "an AWS account id is 12 digits")
+                )
         return problems
 
 

@@ -11,7 +11,7 @@ import difflib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from zappa_vpc.plan.addressing import (
@@ -29,6 +29,7 @@ from zappa_vpc.plan.options import (
     DatabaseOptions,
     EndpointOptions,
     FlowLogOptions,
+    InstanceTypeOffer,
     NatStrategy,
     NetworkOptions,
     Pattern,
@@ -36,10 +37,13 @@ from zappa_vpc.plan.options import (
     ServiceAccessOptions,
     Tier,
     VpnOptions,
+    bastion_placement,
     one_of,
 )
 
 PROJECT = "zappa-vpc"
+# `instance_type_offer(type, zones)`: what EC2 says of the bastion's type in `zones`; None if it said nothing.
+InstanceTypeLookup = Callable[[str, Sequence[str]], InstanceTypeOffer | None]
 AUTO = "auto"
 # Stands in for a plan that failed, so the choice checks (which read no addresses) can still run.
 _NO_PLAN = AddressPlan(vpc_cidr="", subnets=(), reserved=())
@@ -74,7 +78,8 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         "azCount",
         "integer",
         2,
-        "How many availability zones to use (at least 2), taken in order from the region's zones.",
+        "How many availability zones to use (at least 2), taken in order from the region's own zones (not"
+        " Local or Wavelength Zones).",
     ),
     ConfigKey(
         "availabilityZones",
@@ -137,7 +142,13 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         [],
         "CIDRs allowed to SSH to the bastion when bastion is ssh; never 0.0.0.0/0 or ::/0.",
     ),
-    ConfigKey("bastionInstanceType", "string", "t4g.nano", "Bastion EC2 instance type (Graviton)."),
+    ConfigKey(
+        "bastionInstanceType",
+        "string",
+        "t4g.nano",
+        "Bastion EC2 instance type; the image follows its architecture, and the bastion goes to the first AZ"
+        " that offers it.",
+    ),
     ConfigKey(
         "vpnCustomerGatewayIp",
         "string",
@@ -154,6 +165,13 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         "vpnBgpAsn", "integer", 0, "Your VPN device's BGP ASN for dynamic routing; 0 for static routes."
     ),
     ConfigKey("vpnAmazonSideAsn", "integer", 64512, "Private ASN of the AWS side of the VPN."),
+    ConfigKey(
+        "vpnPlaceholderGatewayIp",
+        "boolean",
+        False,
+        "vpnCustomerGatewayIp is a stand-in (the sample stacks' 203.0.113.10): previews work, deployments are"
+        " refused.",
+    ),
     ConfigKey(
         "database",
         "string",
@@ -196,6 +214,13 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         "array",
         [],
         "Interface endpoints in every AZ (e.g. sqs, sns, secretsmanager); about 7.3 USD a month per AZ each.",
+    ),
+    ConfigKey(
+        "endpointPolicyAccounts",
+        "array",
+        [],
+        "Other AWS account ids whose principals may use the endpoints and whose resources they may reach;"
+        " the stack's own account only by default.",
     ),
 )
 _SCHEMA = {key.name: key for key in CONFIG_SCHEMA}
@@ -329,6 +354,7 @@ _FIELD_KEYS = {
     "vpn.on_premises_cidrs": "vpnOnPremisesCidrs",
     "vpn.bgp_asn": "vpnBgpAsn",
     "vpn.amazon_side_asn": "vpnAmazonSideAsn",
+    "vpn.placeholder_gateway_ip": "vpnPlaceholderGatewayIp",
     "flow_logs.retention_days": "flowLogRetentionDays",
     "database.engine": "database",
     "database.engine_version": "databaseEngineVersion",
@@ -342,6 +368,7 @@ _FIELD_KEYS = {
     "endpoints.gateway": "gatewayEndpoints",
     "endpoints.interface": "interfaceEndpoints",
     "endpoints.private_api_cidrs": "privateApiCidrs",
+    "endpoints.policy_accounts": "endpointPolicyAccounts",
 }
 _PLAN_SUBJECT_KEYS = {"vpc_cidr": "vpcCidr", "az_count": "azCount", "az_slots": "azSlots"}
 _TIER_PREFIX_KEYS = {
@@ -380,12 +407,18 @@ def parse_settings(
     stack: str,
     region: str | None,
     region_zones: Callable[[], Sequence[str]],
+    instance_type_offer: InstanceTypeLookup | None = None,
+    deploying: bool = False,
 ) -> Settings:
     """Validate the stack's config (`raw`: key without namespace -> the CLI's string) into Settings.
 
     `raw` holds every key of the project's namespace the CLI passed, declared or not (an undeclared one is
     refused with the closest setting as a suggestion). `region_zones` lists the region's available AZs
     (the `aws.get_availability_zones` data source), called once when the region is known.
+    `instance_type_offer(type, zones)` says which of `zones` offer the bastion's instance type, and its
+    architectures; it is called only when there is a bastion (without it, or when it answers None, the
+    bastion goes to the first zone with an arm64 image, right for the default Graviton type).
+    `deploying`: an update, not a preview (`pulumi up` after its preview), which some settings refuse.
     Raises SettingsError listing every problem.
     """
     read = _Reader(raw)
@@ -406,7 +439,7 @@ def parse_settings(
 
     zones, az_count = _zones(read, region, region_zones)
     plan = _plan(read, traits.tiers, az_count)
-    bastion = _bastion(read, traits.can_use_nat)
+    bastion = _bastion(read, traits.can_use_nat, tuple(zones or ()), instance_type_offer)
     vpn = _vpn(read, pattern)
     flow_logs = FlowLogOptions(read.get("flowLogRetentionDays")) if read.get("flowLogs") else None
     if flow_logs is None:
@@ -420,6 +453,7 @@ def parse_settings(
             gateway=read.get("gatewayEndpoints"),
             interface=read.get("interfaceEndpoints"),
             private_api_cidrs=read.get("privateApiCidrs"),
+            policy_accounts=read.get("endpointPolicyAccounts"),
         ),
     )
 
@@ -435,6 +469,8 @@ def parse_settings(
     # Every cross-check depends on the pattern; the address checks also on a plan and the zones.
     if pattern_name is not None:
         problems: list[Problem] = network.choice_problems() + access.choice_problems(network)
+        if deploying and vpn is not None:
+            problems += [Problem(f"vpn.{p.field}", p.value, p.reason) for p in vpn.deployment_problems()]
         if plan is not None and zones:
             problems += network.address_problems() + access.address_problems(network)
         for problem in problems:
@@ -539,7 +575,12 @@ def _plan(read: _Reader, tiers: Sequence[Tier], az_count: Any) -> AddressPlan | 
         return None
 
 
-def _bastion(read: _Reader, has_private_tiers_behind_public: bool) -> BastionOptions | None:
+def _bastion(
+    read: _Reader,
+    has_private_tiers_behind_public: bool,
+    zones: tuple[str, ...],
+    instance_type_offer: InstanceTypeLookup | None,
+) -> BastionOptions | None:
     mode = read.choice("bastion", [AUTO, "none", *(a.value for a in BastionAccess)])
     if mode == AUTO:
         mode = BastionAccess.SSM.value if has_private_tiers_behind_public else "none"
@@ -552,16 +593,25 @@ def _bastion(read: _Reader, has_private_tiers_behind_public: bool) -> BastionOpt
         read.refuse_unused(["bastionInstanceType"], f"{no_bastion}; set {PROJECT}:bastion: ssm, or remove it")
     if mode in (None, "none"):
         return None
-    return BastionOptions(
+    options = BastionOptions(
         access=BastionAccess(mode), ssh_allowlist=allowlist, instance_type=read.get("bastionInstanceType")
     )
+    offer = instance_type_offer(options.instance_type, zones) if zones and instance_type_offer else None
+    if offer is None:  # no lookup, or one that answered nothing (mocks answering only the inputs)
+        return options
+    placement = bastion_placement(options.instance_type, zones, offer)
+    if isinstance(placement, Problem):
+        read.fail("bastionInstanceType", placement.value, placement.reason)
+        return options
+    zone, architecture = placement
+    return replace(options, availability_zone=zone, architecture=architecture)
 
 
 def _vpn(read: _Reader, pattern: Pattern) -> VpnOptions | None:
     ip = read.get("vpnCustomerGatewayIp")
     if not PATTERN_TRAITS[pattern].vpn and not ip:
         read.refuse_unused(
-            ["vpnOnPremisesCidrs", "vpnBgpAsn", "vpnAmazonSideAsn"],
+            ["vpnOnPremisesCidrs", "vpnBgpAsn", "vpnAmazonSideAsn", "vpnPlaceholderGatewayIp"],
             f"the {pattern.value} pattern has no VPN; remove it, or use the hybrid or internal pattern",
         )
         return None
@@ -571,6 +621,7 @@ def _vpn(read: _Reader, pattern: Pattern) -> VpnOptions | None:
         on_premises_cidrs=read.get("vpnOnPremisesCidrs"),
         bgp_asn=bgp_asn if isinstance(bgp_asn, int) and bgp_asn != 0 else None,
         amazon_side_asn=read.get("vpnAmazonSideAsn"),
+        placeholder_gateway_ip=read.get("vpnPlaceholderGatewayIp"),
     )
 
 
