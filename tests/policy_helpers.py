@@ -16,6 +16,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from policies.network_guard import aws_lookup
 from policies.network_guard import aws_types as aws
 from policies.network_guard.catalog import RULES
 from policies.network_guard.graph import Node, StackIndex
@@ -212,9 +213,16 @@ def resource_node(record: ResourceRecord) -> Node:
 
 
 def run_stack_rule(
-    rule: Rule, builder: StackBuilder, mode: IdMode, config: dict[str, Any] | None = None
+    rule: Rule,
+    builder: StackBuilder,
+    mode: IdMode,
+    config: dict[str, Any] | None = None,
+    lookups: bool = False,
 ) -> list[Finding]:
-    return rule.run_stack(StackIndex(stack_nodes(builder.records(mode))), config)
+    """The rule's findings; with `lookups`, on the index the pack builds with AWS lookups."""
+    nodes = stack_nodes(builder.records(mode))
+    index = StackIndex(nodes)
+    return rule.run_stack(aws_lookup.looked_up_index(index, nodes) if lookups else index, config)
 
 
 def run_resource_rule(

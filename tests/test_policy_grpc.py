@@ -49,7 +49,7 @@ def test_analyzer_info_lists_every_rule_with_level_severity_and_remediation(pack
             rule.remediation,
         )
         assert policy.kind == ("stack" if rule.check_stack else "resource")
-        assert set(policy.config_schema) == {setting.name for setting in rule.settings}
+        assert set(policy.config_schema) == {setting.name for setting in rule.config_settings}
 
 
 @pytest.mark.parametrize("mode", list(IdMode))

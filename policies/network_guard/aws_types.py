@@ -26,6 +26,7 @@ RDS_CLUSTER = "aws:rds/cluster:Cluster"
 RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 DB_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
+MANAGED_PREFIX_LIST = "aws:ec2/managedPrefixList:ManagedPrefixList"
 
 # Where a route's `gatewayId` can point: only the first two make a subnet public.
 INTERNET_GATEWAY_TYPES = frozenset({INTERNET_GATEWAY, INTERNET_GATEWAY_ATTACHMENT})
@@ -57,6 +58,7 @@ _LABELS = {
     RDS_CLUSTER_INSTANCE: "RDS cluster instance",
     DB_SUBNET_GROUP: "DB subnet group",
     LAMBDA_FUNCTION: "Lambda function",
+    MANAGED_PREFIX_LIST: "managed prefix list",
 }
 
 # Every type a rule reads: the rest of a stack never needs to be looked at.

@@ -8,7 +8,7 @@ from typing import Any
 
 from . import aws_types as aws
 from .graph import Node, Refs, StackIndex, Truth, is_unknown
-from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
+from .rules import AWS_LOOKUPS, TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
 
 _SUBNET_ONLY = frozenset({aws.SUBNET})
 _SUBNET_GROUP_ONLY = frozenset({aws.DB_SUBNET_GROUP})
@@ -212,7 +212,7 @@ RULES = (
         "table, explicit or the VPC's main one, has no route to an internet gateway), and set "
         "dbSubnetGroupName on every RDS instance and cluster.",
         check_stack=check_subnet_groups_private,
-        settings=(TRUST_UNMANAGED,),
+        settings=(TRUST_UNMANAGED, AWS_LOOKUPS),
     ),
     Rule(
         name="db-security-group-no-internet-ingress",
@@ -224,7 +224,7 @@ RULES = (
         "ingress, aws.ec2.SecurityGroupRule, aws.vpc.SecurityGroupIngressRule); admit the clients' security "
         "groups.",
         check_stack=check_database_ingress,
-        settings=(TRUST_UNMANAGED,),
+        settings=(TRUST_UNMANAGED, AWS_LOOKUPS),
         aws_config="vpc-sg-open-only-to-authorized-ports (closest)",
     ),
     Rule(

@@ -53,6 +53,7 @@ class Node:
     props: Mapping[str, Any] = field(default_factory=dict)
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    provider_region: str = ""  # the region its provider is configured with, when the engine shows it
 
     @property
     def label(self) -> str:
@@ -261,6 +262,10 @@ class StackIndex:
             if node.type in types:
                 return node
         return None
+
+    def find_any(self, identity: str) -> bool:
+        """Does a resource of the stack have this id (or name)?"""
+        return identity in self._identity
 
     def refs(self, node: Node, key: str, value: Any, types: frozenset[str]) -> Refs:
         """Resolve the reference `value` (one id or a list) held under property `key` of `node`.
