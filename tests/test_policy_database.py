@@ -129,8 +129,9 @@ def test_subnet_outside_the_stack_is_unverifiable_unless_trusted() -> None:
     ]
     assert findings[0].message == (
         "DB subnet group 'app-db-subnets': cannot be verified from this stack: its subnets cannot all be "
-        "seen: subnet-0shared is not managed by this stack. Fix: pass the subnet resources' ids to "
-        "subnetIds, or set trustUnmanaged: true for this rule if the stack that manages it runs this pack."
+        "seen: subnet-0shared is not managed by this stack. Fix: run the preview with AWS credentials "
+        "(awsLookups) so the pack can read it from AWS, or set trustUnmanaged: true for this rule if the "
+        "stack that manages it runs this pack."
     )
     assert (
         run_stack_rule(

@@ -106,9 +106,9 @@ def test_looked_up_subnets_are_an_advisory_offline_and_mandatory_when_failing_cl
     assert found["db-subnet-group-private"] == [
         (
             "DB subnet group 'db-subnets': cannot be verified from this stack: its subnets cannot all be "
-            "seen: subnet-0aaa, subnet-0bbb are not managed by this stack. Fix: pass the subnet resources' "
-            "ids to subnetIds, or set trustUnmanaged: true for this rule if the stack that manages it runs "
-            "this pack.",
+            "seen: subnet-0aaa, subnet-0bbb are not managed by this stack. Fix: run the preview with AWS "
+            "credentials (awsLookups) so the pack can read it from AWS, or set trustUnmanaged: true for this "
+            "rule if the stack that manages it runs this pack.",
             True,
         )
     ]

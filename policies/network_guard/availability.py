@@ -12,6 +12,7 @@ from .database import subnets_of_group
 from .graph import Node, Refs, StackIndex, is_unknown
 from .rules import (
     AWS_LOOKUPS,
+    LOOKUP_FIX,
     TRUST_UNMANAGED,
     Finding,
     Level,
@@ -123,7 +124,8 @@ def _check_spread(
         yield unverifiable(
             holder,
             f"its {what} may span fewer than {min_zones} availability zones: {'; '.join(spread.doubts)}",
-            "give each subnet a literal availabilityZone",
+            # A looked-up id has no availabilityZone to set: AWS can say where it is.
+            LOOKUP_FIX if spread.outside_stack else "give each subnet a literal availabilityZone",
             outside_stack=spread.outside_stack,
         )
 

@@ -8,7 +8,17 @@ from typing import Any
 
 from . import aws_types as aws
 from .graph import Node, Refs, StackIndex, Truth, is_unknown
-from .rules import AWS_LOOKUPS, TRUST_UNMANAGED, Finding, Level, Rule, Severity, unverifiable, violation
+from .rules import (
+    AWS_LOOKUPS,
+    LOOKUP_FIX,
+    TRUST_UNMANAGED,
+    Finding,
+    Level,
+    Rule,
+    Severity,
+    unverifiable,
+    violation,
+)
 
 _SUBNET_ONLY = frozenset({aws.SUBNET})
 _SUBNET_GROUP_ONLY = frozenset({aws.DB_SUBNET_GROUP})
@@ -101,7 +111,7 @@ def check_subnet_groups_private(index: StackIndex, _settings: Mapping[str, Any])
             yield unverifiable(
                 group,
                 f"its subnets cannot all be seen: {subnets.gap()}",
-                "pass the subnet resources' ids to subnetIds",
+                LOOKUP_FIX if subnets.unmanaged else "pass the subnet resources' ids to subnetIds",
                 outside_stack=bool(subnets.unmanaged),
             )
     yield from _databases_outside_subnet_groups(index)

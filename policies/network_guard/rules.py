@@ -119,6 +119,8 @@ AWS_LOOKUPS = Setting(
     True,
 )
 COMMON_SETTINGS = (FAIL_ON_UNVERIFIABLE,)
+# The fix for an id another stack, config or a lookup supplies: there is nothing to change in this stack.
+LOOKUP_FIX = "run the preview with AWS credentials (awsLookups) so the pack can read it from AWS"
 
 StackCheck = Callable[[StackIndex, Mapping[str, Any]], Iterable[Finding]]
 ResourceCheck = Callable[[Node, Mapping[str, Any]], Iterable[Finding]]
