@@ -28,7 +28,12 @@ RULES_BY_NAME = {rule.name: rule for rule in RULES}
 EIP = "aws:ec2/eip:Eip"
 _ID_PREFIXES = {
     aws.VPC: "vpc",
+    aws.DEFAULT_VPC: "vpc",
+    aws.VPC_IPV4_CIDR_ASSOCIATION: "vpc-cidr-assoc",
     aws.SUBNET: "subnet",
+    aws.DEFAULT_SUBNET: "subnet",
+    aws.VPN_GATEWAY_ATTACHMENT: "vpn-attachment",
+    aws.CARRIER_GATEWAY: "cagw",
     aws.ROUTE_TABLE: "rtb",
     aws.DEFAULT_ROUTE_TABLE: "rtb",
     aws.ROUTE: "r",
@@ -153,7 +158,7 @@ class StackBuilder:
                 properties[key] = self._render(value, mode, sources)
                 if mode is not IdMode.PLAIN:
                     dependencies[key] = tuple(dict.fromkeys(sources))
-            if mode is not IdMode.UNKNOWN and resource.type == aws.VPC:
+            if mode is not IdMode.UNKNOWN and resource.type in aws.VPC_TYPES:
                 properties.update({key: self.known_value(Ref(resource.name, key)) for key in _VPC_OUTPUTS})
             all_dependencies = [urn for urns in dependencies.values() for urn in urns]
             all_dependencies += [self.urn(name) for name in resource.depends_on]

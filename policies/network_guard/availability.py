@@ -23,7 +23,7 @@ from .rules import (
     violation,
 )
 
-_SUBNET_ONLY = frozenset({aws.SUBNET})
+_SUBNET_ONLY = aws.SUBNET_TYPES
 
 MIN_SUBNETS = Setting("minSubnets", "Fewest subnets allowed.", 2, minimum=1)
 MIN_ZONES = Setting(

@@ -20,7 +20,7 @@ from .rules import (
     violation,
 )
 
-_SUBNET_ONLY = frozenset({aws.SUBNET})
+_SUBNET_ONLY = aws.SUBNET_TYPES
 _SUBNET_GROUP_ONLY = frozenset({aws.DB_SUBNET_GROUP})
 
 
