@@ -75,10 +75,84 @@ def test_replicas_and_serverless_v1_are_not_asked_for_storage_encryption() -> No
     builder.add(aws.RDS_INSTANCE, "replica", replicateSourceDb=Ref("app-db"))
     builder.add(aws.RDS_CLUSTER, "serverless", engine="aurora-mysql", engineMode="serverless")
     assert findings("db-storage-encrypted", builder, IdMode.UNKNOWN) == []
-    builder.set("serverless", engineMode="provisioned")
+    builder.set("serverless", engine="mysql", engineMode="provisioned")
     assert [urn for urn, _ in findings("db-storage-encrypted", builder, IdMode.UNKNOWN)] == [
         builder.urn("serverless")
     ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_new_aurora_clusters_are_encrypted_by_aws_unless_told_otherwise(mode: IdMode) -> None:
+    # Aurora encrypts every cluster created since 2026-02-18 (Aurora User Guide, Overview.Encryption);
+    # Multi-AZ DB clusters (engine postgres or mysql) are not.
+    builder = secure_stack()
+    builder.add(
+        aws.RDS_CLUSTER, "aurora", engine="aurora-postgresql", dbSubnetGroupName=Ref("app-db-subnets")
+    )
+    assert findings("db-storage-encrypted", builder, mode) == []
+    builder.set("aurora", storageEncrypted=False)
+    assert findings("db-storage-encrypted", builder, mode) == [
+        (
+            builder.urn("aurora"),
+            "RDS cluster 'aurora': storageEncrypted is not true, so its storage, automated backups and "
+            "snapshots are unencrypted. Fix: set storageEncrypted: true (with kmsKeyId for a "
+            "customer-managed key); an existing database has to be restored from an encrypted copy of a "
+            "snapshot.",
+        )
+    ]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_replica_of_a_source_outside_the_stack_has_an_encryption_that_cannot_be_seen(mode: IdMode) -> None:
+    builder = secure_stack()
+    source = "arn:aws:rds:us-east-1:123456789012:db:orders"
+    builder.add(
+        aws.RDS_INSTANCE, "replica", replicateSourceDb=source, kmsKeyId="arn:aws:kms:us-east-1:1:key/k"
+    )
+    assert findings("db-storage-encrypted", builder, mode) == []
+    builder.unset("replica", "kmsKeyId")
+    found = run_stack_rule(RULES_BY_NAME["db-storage-encrypted"], builder, mode)
+    assert [(f.urn, f.unverifiable, f.advisory, f.outside_stack) for f in found] == [
+        (builder.urn("replica"), True, True, True)
+    ]
+    assert found[0].message.startswith(
+        f"RDS instance 'replica': cannot be verified from this stack: it is a read replica of {source} and "
+        "has that database's encryption"
+    )
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    "restore",
+    [
+        {"snapshotIdentifier": "orders-final"},
+        {"restoreToPointInTime": {"sourceDbInstanceIdentifier": "orders", "useLatestRestorableTime": True}},
+    ],
+)
+def test_restored_database_is_a_doubt_until_it_asks_for_encryption(
+    mode: IdMode, restore: dict[str, object]
+) -> None:
+    builder = secure_stack()
+    builder.add(
+        aws.RDS_INSTANCE,
+        "restored",
+        dbSubnetGroupName=Ref("app-db-subnets"),
+        storageEncrypted=True,
+        **restore,
+    )
+    assert findings("db-storage-encrypted", builder, mode) == []
+    builder.unset("restored", "storageEncrypted")
+    [(message, unverifiable)] = [
+        (f.message, f.unverifiable)
+        for f in run_stack_rule(RULES_BY_NAME["db-storage-encrypted"], builder, mode)
+    ]
+    assert unverifiable
+    assert message.startswith(
+        f"RDS instance 'restored': cannot be verified before apply: it is restored ({next(iter(restore))}) "
+        "and takes the encryption of what it is restored from"
+    )
+    builder.set("restored", storageEncrypted=False)
+    assert [urn for urn, _ in findings("db-storage-encrypted", builder, mode)] == [builder.urn("restored")]
 
 
 # --- db-subnet-group-private -----------------------------------------------------------------------
@@ -362,13 +436,20 @@ def default_vpc_stack() -> StackBuilder:
 @pytest.mark.parametrize("mode", MODES)
 def test_the_default_vpcs_main_table_is_public_until_a_default_route_table_takes_it(mode: IdMode) -> None:
     builder = default_vpc_stack()
-    [(message, unverifiable)] = db_subnet_findings(builder, mode)
-    assert (message.split(". Fix")[0], unverifiable) == (
-        "DB subnet group 'db-subnets': it holds subnet 'db-us-east-1a', which is public: with no route table "
-        "association it uses the main route table of default VPC 'default'; the route table AWS created with "
-        "default VPC 'default' routes to the internet gateway AWS gives default VPC 'default'",
-        False,
-    )
+    # Every public subnet is named, one finding each.
+    assert [
+        (message.split(". Fix")[0], unverifiable)
+        for message, unverifiable in db_subnet_findings(builder, mode)
+    ] == [
+        (
+            f"DB subnet group 'db-subnets': it holds subnet 'db-{zone}', which is public: with no route "
+            "table association it uses the main route table of default VPC 'default'; the route table "
+            "AWS created with default VPC 'default' routes to the internet gateway AWS gives default VPC "
+            "'default'",
+            False,
+        )
+        for zone in ("us-east-1a", "us-east-1b")
+    ]
     builder.add(
         aws.DEFAULT_ROUTE_TABLE, "default-rt", defaultRouteTableId=Ref("default").attr("defaultRouteTableId")
     )
@@ -414,3 +495,40 @@ def test_resources_of_unknown_types_cast_no_doubt_on_known_routes(mode: IdMode) 
     assert db_subnet_findings(builder, mode) == []
     builder.set("to-firewall", gatewayId=Ref("app-igw"))
     assert [unverifiable for _, unverifiable in db_subnet_findings(builder, mode)] == [False]
+
+
+# --- where RDS places replicas ----------------------------------------------------------------------
+
+CROSS_REGION = (
+    "RDS instance 'replica': it is a read replica of {source} in another region and names no "
+    "dbSubnetGroupName: a cross-region replica does not take its source's DB subnet group, so RDS places "
+    "it in the default VPC of its region, whose subnets are public. Fix: set dbSubnetGroupName to a DB "
+    "subnet group of private subnets in the replica's region."
+)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_replica_in_its_sources_region_takes_its_subnet_group_and_one_in_another_does_not(
+    mode: IdMode,
+) -> None:
+    builder = secure_stack()
+    builder.set("app-db", region="us-east-1")
+    builder.add(aws.RDS_INSTANCE, "replica", replicateSourceDb=Ref("app-db"), region="us-east-1")
+    assert findings("db-subnet-group-private", builder, mode) == []
+    builder.set("replica", region="eu-west-1")
+    assert findings("db-subnet-group-private", builder, mode) == [
+        (builder.urn("replica"), CROSS_REGION.format(source="RDS instance 'app-db'"))
+    ]
+
+
+def test_a_replica_of_an_arn_in_another_region_needs_its_own_subnet_group() -> None:
+    builder = secure_stack()
+    builder.add(aws.RDS_INSTANCE, "replica", replicateSourceDb="orders", region="us-east-1")
+    assert findings("db-subnet-group-private", builder, IdMode.PLAIN) == []
+    source = "arn:aws:rds:eu-west-1:123456789012:db:orders"
+    builder.set("replica", replicateSourceDb=source)
+    assert findings("db-subnet-group-private", builder, IdMode.PLAIN) == [
+        (builder.urn("replica"), CROSS_REGION.format(source=source))
+    ]
+    builder.set("replica", dbSubnetGroupName=Ref("app-db-subnets"))
+    assert findings("db-subnet-group-private", builder, IdMode.PLAIN) == []

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from . import aws_types as aws
-from .graph import Node, StackIndex, is_unknown
+from .graph import Node, StackIndex, declared_region, is_unknown
 
 # Where a resource names ids this stack may not manage, by the id's prefix.
 _REFERENCE_KEYS: dict[str, tuple[str, ...]] = {
@@ -88,10 +88,7 @@ def _strings(value: Any, depth: int = 0) -> Iterator[str]:
 def region_of(node: Node) -> str:
     """The region a resource lives in: its own `region` (pulumi-aws 7), else its provider's, else the
     environment's (empty: boto3 decides)."""
-    for region in (node.props.get("region"), node.provider_region):
-        if isinstance(region, str) and region and not is_unknown(region):
-            return region
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+    return declared_region(node) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
 
 
 _CACHE: dict[tuple[str, frozenset[str]], list[Node]] = {}

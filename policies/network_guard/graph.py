@@ -208,6 +208,15 @@ def is_world_cidr(cidr: str) -> bool:
         return False
 
 
+def declared_region(node: Node) -> str:
+    """The region a resource says it is in: its own `region` (pulumi-aws 7), else its provider's; empty
+    when neither is known."""
+    for region in (node.props.get("region"), node.provider_region):
+        if isinstance(region, str) and region and not is_unknown(region):
+            return region
+    return ""
+
+
 def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
