@@ -86,6 +86,8 @@ def test_insecure_stack_is_blocked_with_the_rule_own_messages(pack: PolicyPackCl
     assert sorted((d.policy_name, d.enforcement_level, d.urn) for d in diagnostics) == sorted(
         [
             ("rds-no-public-access", "mandatory", builder.urn("app-db")),
+            # one finding per public subnet
+            ("db-subnet-group-private", "mandatory", builder.urn("app-db-subnets")),
             ("db-subnet-group-private", "mandatory", builder.urn("app-db-subnets")),
             ("db-security-group-no-internet-ingress", "mandatory", builder.urn("app-db")),
             ("lambda-vpc-multi-az", "mandatory", builder.urn("app-api")),
