@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from policies.network_guard import aws_lookup
 from policies.network_guard import aws_types as aws
+from preview.model import UNKNOWN
 from preview.policy_client import PolicyPackClient
 from tests.policy_helpers import RULES_BY_NAME, IdMode, Ref, StackBuilder, run_stack_rule
 
@@ -304,3 +305,11 @@ def test_pack_reads_looked_up_subnets_over_grpc(moto_server: Any) -> None:
             if d.policy_name in PLACEMENT_RULES
         ]
         assert doubts == [(name, "mandatory") for name in PLACEMENT_RULES]
+        # Resource rules too: an unknown publiclyAccessible is an advisory unless the rule fails closed.
+        unknown_ids.set("db", publiclyAccessible=UNKNOWN)
+        [record] = [r for r in unknown_ids.records(IdMode.UNKNOWN) if r.name == "db"]
+        levels = [(d.policy_name, d.enforcement_level) for d in pack.analyze(record)]
+        assert ("rds-no-public-access", "advisory") in levels
+        pack.configure({"rds-no-public-access": {"failOnUnverifiable": True}})
+        levels = [(d.policy_name, d.enforcement_level) for d in pack.analyze(record)]
+        assert ("rds-no-public-access", "mandatory") in levels

@@ -8,7 +8,9 @@ every stack policy (which also lets the rules share one graph index), and builds
 resource with the SDK's own helpers the first time a policy reads it: the network rules read only the
 plain properties and dependency URNs of the types they know, so the rest of the stack is never
 converted. The cyclic garbage collector is paused for the request, whose objects form no cycles.
-Responses are identical to the SDK's; the tests compare every attribute of every resource.
+Responses are identical to the SDK's (the tests compare every attribute of every resource), except that
+a rule may report a finding as an advisory below its policy's level (a doubt, `_create_report_violation`),
+for Analyze and AnalyzeStack alike.
 
 `install()` makes `PolicyPack` use it. If the SDK's private layout changes, the subclass steps aside
 and the SDK's own AnalyzeStack runs: slower, never wrong.
