@@ -313,3 +313,34 @@ def test_pack_reads_looked_up_subnets_over_grpc(moto_server: Any) -> None:
         pack.configure({"rds-no-public-access": {"failOnUnverifiable": True}})
         levels = [(d.policy_name, d.enforcement_level) for d in pack.analyze(record)]
         assert ("rds-no-public-access", "mandatory") in levels
+
+
+def test_ids_are_read_in_the_region_of_the_resource_that_names_them(credentials: None) -> None:
+    from policies.network_guard.graph import Node, StackIndex
+
+    group = Node("urn:a", aws.DB_SUBNET_GROUP, "a", {"subnetIds": ["subnet-0a"]}, provider_region="eu-west-1")
+    own = Node(
+        "urn:b",
+        aws.DB_SUBNET_GROUP,
+        "b",
+        {"subnetIds": ["subnet-0b"], "region": "us-west-2"},
+        provider_region="eu-west-1",
+    )
+    neither = Node("urn:c", aws.DB_SUBNET_GROUP, "c", {"subnetIds": ["subnet-0c"]})
+    nodes = [group, own, neither]
+    assert aws_lookup.referenced_ids(nodes, StackIndex(nodes)) == {
+        "eu-west-1": {"subnet-0a"},
+        "us-west-2": {"subnet-0b"},
+        REGION: {"subnet-0c"},
+    }
+
+
+def test_subnets_in_another_region_are_read_there(ec2: Any) -> None:
+    west = boto3.client("ec2", region_name="us-west-2")
+    ids = network(west, zones=("us-west-2a", "us-west-2b"))
+    builder = app_stack(ids["vpc"], [ids["private-a"], ids["public-b"]])
+    builder.set("db-subnets", region="us-west-2")
+    found = placement(builder, IdMode.PLAIN, lookups=True)["db-subnet-group-private"]
+    assert [(message.split(" (read")[0], advisory) for message, advisory in found] == [
+        (f"DB subnet group 'db-subnets': it holds subnet '{ids['public-b']}", False)
+    ]
