@@ -124,13 +124,16 @@ def test_looked_up_subnets_are_an_advisory_offline_and_mandatory_when_failing_cl
     assert trusted == []
 
 
+@pytest.mark.parametrize("profile", [None, "missing-profile"])
 def test_lookups_without_credentials_leave_the_advisory(
-    monkeypatch: pytest.MonkeyPatch, credentials: None
+    monkeypatch: pytest.MonkeyPatch, credentials: None, profile: str | None
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    if profile:
+        monkeypatch.setenv("AWS_PROFILE", profile)
     builder = app_stack("vpc-0shared", ["subnet-0aaa", "subnet-0bbb"])
     assert placement(builder, IdMode.PLAIN, lookups=True) == placement(builder, IdMode.PLAIN, lookups=False)
 

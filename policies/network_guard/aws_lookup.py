@@ -55,7 +55,7 @@ _ROUTE_TARGETS = {
 
 
 class Unreadable(Exception):
-    """Why a region could not be read (shown in logs, never raised out of the module)."""
+    """Why a region could not be read; it never leaves this module (the ids stay doubts)."""
 
 
 def referenced_ids(nodes: Iterable[Node], index: StackIndex) -> dict[str, set[str]]:
@@ -116,7 +116,7 @@ def nodes_for_unmanaged(index: StackIndex, nodes: Iterable[Node]) -> list[Node]:
         if cached is None:
             try:
                 cached = _read_region(region, ids, deadline)
-            except Unreadable:
+            except Exception:  # whatever AWS or botocore raises, the preview goes on, with the doubt
                 cached = []
             with _CACHE_LOCK:
                 _CACHE[key] = cached
@@ -136,7 +136,7 @@ def _client(region: str, deadline: float) -> Any:
         from botocore.config import Config
     except ImportError as error:
         raise Unreadable("boto3 is not installed") from error
-    session = boto3.Session(region_name=region or None)
+    session = boto3.Session(region_name=region or None)  # a missing AWS_PROFILE raises here: no lookups
     if session.region_name is None:
         raise Unreadable("no region: set aws:region or AWS_REGION")
     if session.get_credentials() is None or time.monotonic() > deadline:
