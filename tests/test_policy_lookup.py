@@ -124,9 +124,18 @@ def test_looked_up_subnets_are_an_advisory_offline_and_mandatory_when_failing_cl
     assert trusted == []
 
 
-@pytest.mark.parametrize("profile", [None, "missing-profile"])
-def test_lookups_without_credentials_leave_the_advisory(
-    monkeypatch: pytest.MonkeyPatch, credentials: None, profile: str | None
+@pytest.mark.parametrize(
+    ("profile", "why"),
+    [
+        (None, "us-east-1: no AWS credentials"),
+        (
+            "missing-profile",
+            "us-east-1: ProfileNotFound: The config profile (missing-profile) could not be found",
+        ),
+    ],
+)
+def test_lookups_without_credentials_leave_the_advisory_and_say_why(
+    monkeypatch: pytest.MonkeyPatch, credentials: None, profile: str | None, why: str
 ) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
@@ -135,7 +144,11 @@ def test_lookups_without_credentials_leave_the_advisory(
     if profile:
         monkeypatch.setenv("AWS_PROFILE", profile)
     builder = app_stack("vpc-0shared", ["subnet-0aaa", "subnet-0bbb"])
-    assert placement(builder, IdMode.PLAIN, lookups=True) == placement(builder, IdMode.PLAIN, lookups=False)
+    note = f" AWS lookups could not read it ({why})."
+    assert placement(builder, IdMode.PLAIN, lookups=True) == {
+        name: [(message + note, advisory) for message, advisory in found]
+        for name, found in placement(builder, IdMode.PLAIN, lookups=False).items()
+    }
 
 
 def test_an_unreachable_api_leaves_the_advisory_within_the_time_budget(
@@ -147,6 +160,8 @@ def test_an_unreachable_api_leaves_the_advisory_within_the_time_budget(
     found = placement(builder, IdMode.PLAIN, lookups=True)
     assert time.monotonic() - started < aws_lookup.BUDGET_S
     assert [advisory for name in PLACEMENT_RULES for _, advisory in found[name]] == [True, True, True]
+    why = "AWS lookups could not read it (us-east-1: Could not connect to the endpoint URL"
+    assert all(why in message for name in PLACEMENT_RULES for message, _ in found[name])
 
 
 # --- with AWS (moto) -------------------------------------------------------------------------------

@@ -91,7 +91,8 @@ def region_of(node: Node) -> str:
     return declared_region(node) or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
 
 
-_CACHE: dict[tuple[str, frozenset[str]], list[Node]] = {}
+# (region, ids) -> the nodes read, or why the region could not be read.
+_CACHE: dict[tuple[str, frozenset[str]], list[Node] | str] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -104,11 +105,15 @@ def forget() -> None:
 def nodes_for_unmanaged(index: StackIndex, nodes: Iterable[Node]) -> list[Node]:
     """Nodes for what AWS shows of the unmanaged ids the stack references; empty when there are none,
     no credentials, or AWS could not be read."""
+    return _look_up(index, nodes)[0]
+
+
+def _look_up(index: StackIndex, nodes: Iterable[Node]) -> tuple[list[Node], list[str]]:
+    """The nodes read, and for each region that could not be read, why."""
     wanted = referenced_ids(nodes, index)
-    if not wanted:
-        return []
     deadline = time.monotonic() + BUDGET_S
     looked_up: list[Node] = []
+    failures: list[str] = []
     for region, ids in sorted(wanted.items()):
         key = (region, frozenset(ids))
         with _CACHE_LOCK:
@@ -116,18 +121,28 @@ def nodes_for_unmanaged(index: StackIndex, nodes: Iterable[Node]) -> list[Node]:
         if cached is None:
             try:
                 cached = _read_region(region, ids, deadline)
-            except Exception:  # whatever AWS or botocore raises, the preview goes on, with the doubt
-                cached = []
+            except Unreadable as error:
+                cached = str(error)
+            except Exception as error:  # whatever AWS or botocore raises, the preview goes on, with the doubt
+                cached = f"{type(error).__name__}: {error}"
             with _CACHE_LOCK:
                 _CACHE[key] = cached
-        looked_up.extend(node for node in cached if not index.find_any(node.props["id"]))
-    return looked_up
+        if isinstance(cached, str):
+            failures.append(f"{region or 'no region'}: {cached}")
+        else:
+            looked_up.extend(node for node in cached if not index.find_any(node.props["id"]))
+    return looked_up, failures
 
 
 def looked_up_index(plain: StackIndex, nodes: list[Node]) -> StackIndex:
-    """The stack's index with what AWS shows of its unmanaged references (`plain` itself if nothing)."""
-    looked_up = nodes_for_unmanaged(plain, nodes)
-    return StackIndex(nodes + looked_up) if looked_up else plain
+    """The stack's index with what AWS shows of its unmanaged references (`plain` itself if there are
+    none), and in `lookup_note` why AWS could not be read where it could not."""
+    looked_up, failures = _look_up(plain, nodes)
+    if not looked_up and not failures:
+        return plain
+    index = StackIndex(nodes + looked_up)
+    index.lookup_note = "; ".join(failures)
+    return index
 
 
 def _client(region: str, deadline: float) -> Any:

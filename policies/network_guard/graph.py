@@ -258,6 +258,7 @@ class StackIndex:
         self._public: dict[str, Answer] = {}
         self._table_internet: dict[str, Answer] = {}
         self._stray_internet: list[Node] = []  # routes to the internet whose route table cannot be traced
+        self.lookup_note = ""  # why AWS could not be read for the ids this stack does not manage
 
     def of_type(self, resource_type: str) -> list[Node]:
         return self._of_type.get(resource_type, [])

@@ -178,6 +178,13 @@ class Rule:
         findings = self.check_stack(index, settings)
         if settings.get(TRUST_UNMANAGED.name):
             findings = [finding for finding in findings if not finding.outside_stack]
+        if index.lookup_note:
+            # Say why the AWS lookups did not settle a doubt about what another stack manages.
+            note = f" AWS lookups could not read it ({index.lookup_note})."
+            findings = [
+                replace(finding, message=finding.message + note) if finding.outside_stack else finding
+                for finding in findings
+            ]
         return _levelled(findings, settings)
 
     def run_resource(self, node: Node, config: Mapping[str, Any] | None = None) -> list[Finding]:
