@@ -532,3 +532,21 @@ def test_a_replica_of_an_arn_in_another_region_needs_its_own_subnet_group() -> N
     ]
     builder.set("replica", dbSubnetGroupName=Ref("app-db-subnets"))
     assert findings("db-subnet-group-private", builder, IdMode.PLAIN) == []
+
+
+def test_an_aurora_cluster_replicating_another_region_needs_its_own_subnet_group() -> None:
+    builder = secure_stack()
+    source = "arn:aws:rds:eu-west-1:123456789012:cluster:orders"
+    builder.add(
+        aws.RDS_CLUSTER,
+        "replica",
+        engine="aurora-postgresql",
+        replicationSourceIdentifier=source,
+        region="us-east-1",
+        dbSubnetGroupName=Ref("app-db-subnets"),
+    )
+    assert findings("db-subnet-group-private", builder, IdMode.PLAIN) == []
+    builder.unset("replica", "dbSubnetGroupName")
+    assert findings("db-subnet-group-private", builder, IdMode.PLAIN) == [
+        (builder.urn("replica"), CROSS_REGION.format(source=source).replace("RDS instance", "RDS cluster"))
+    ]
