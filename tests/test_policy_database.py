@@ -403,18 +403,18 @@ def test_a_subnet_in_a_secondary_cidr_block_uses_its_vpcs_main_table() -> None:
     )
     builder.set("app-db-subnets", subnetIds=[Ref("app-private-a"), Ref("app-private-c")])
     assert db_subnet_findings(builder, IdMode.UNKNOWN) == []
+    # The main table, however it is set: here a DefaultRouteTable takes it over with a route to the internet.
     builder.add(
-        aws.ROUTE,
-        "main-to-igw",
-        routeTableId=Ref("app-vpc").attr("mainRouteTableId"),
-        destinationCidrBlock="0.0.0.0/0",
-        gatewayId=Ref("app-igw"),
+        aws.DEFAULT_ROUTE_TABLE,
+        "main-rt",
+        defaultRouteTableId=Ref("app-vpc").attr("defaultRouteTableId"),
+        routes=[{"cidrBlock": "0.0.0.0/0", "gatewayId": Ref("app-igw")}],
     )
     assert db_subnet_findings(builder, IdMode.UNKNOWN) == [
         (
             "DB subnet group 'app-db-subnets': it holds subnet 'app-private-c', which is public: with no "
-            "route table association it uses the main route table of VPC 'app-vpc'; the route table AWS "
-            "created with VPC 'app-vpc' routes to internet gateway 'app-igw'." + PRIVATE_FIX,
+            "route table association it uses the main route table of VPC 'app-vpc'; default route table "
+            "'main-rt' routes to internet gateway 'app-igw'." + PRIVATE_FIX,
             False,
         )
     ]
