@@ -288,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # on the second core meanwhile (unless a policy config must be checked against it first).
             pack = None
             if not args.no_policy:
-                pack = running.enter_context(closing(PolicyPackClient(args.policy_pack)))
+                pack = running.enter_context(closing(PolicyPackClient(args.policy_pack, offline=True)))
                 pack.launch()
             policy_config = _policy_config(args.policy_config, pack)
         except UsageError as error:

@@ -38,6 +38,12 @@ DEFAULT_PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 # Passed where the CLI passes its engine address; nothing connects to it (see the module docstring).
 _NO_ENGINE = "127.0.0.1:0"
 _ENGINE_SETTINGS = ("PULUMI_PROJECT", "PULUMI_STACK", "PULUMI_DRY_RUN")
+# No credentials from anywhere boto3 looks (environment, files, instance metadata): an offline pack.
+_NO_AWS = {
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 _MAX_MESSAGE = 400 * 1024 * 1024  # as the SDK's own server allows: a 50k-resource stack is tens of MB
 _CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", _MAX_MESSAGE),
@@ -383,10 +389,15 @@ class PolicyPackClient:
         pack_dir: Path | str = DEFAULT_PACK_DIR,
         python: str | None = None,
         startup_timeout: float = 60.0,
+        *,
+        offline: bool = False,
     ) -> None:
+        """`offline`: the pack gets no AWS credentials, so a pack that reads AWS (ours resolves ids it does
+        not manage) makes no cloud call and reports what it could not read as a doubt."""
         self.pack_dir = Path(pack_dir).resolve()
         self.python = python
         self.startup_timeout = startup_timeout
+        self.offline = offline
         self._process: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._channel: grpc.Channel | None = None
@@ -415,6 +426,8 @@ class PolicyPackClient:
             return
         command = pack_command(self.pack_dir, self.python)
         env = {key: value for key, value in os.environ.items() if key not in _ENGINE_SETTINGS}
+        if self.offline:
+            env = {key: value for key, value in env.items() if not key.startswith("AWS_")} | _NO_AWS
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (kept open for the life of the pack)
         self._process = subprocess.Popen(
             command,

@@ -16,6 +16,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from policies.network_guard import aws_lookup
 from policies.network_guard import aws_types as aws
 from policies.network_guard.catalog import RULES
 from policies.network_guard.graph import Node, StackIndex
@@ -27,7 +28,12 @@ RULES_BY_NAME = {rule.name: rule for rule in RULES}
 EIP = "aws:ec2/eip:Eip"
 _ID_PREFIXES = {
     aws.VPC: "vpc",
+    aws.DEFAULT_VPC: "vpc",
+    aws.VPC_IPV4_CIDR_ASSOCIATION: "vpc-cidr-assoc",
     aws.SUBNET: "subnet",
+    aws.DEFAULT_SUBNET: "subnet",
+    aws.VPN_GATEWAY_ATTACHMENT: "vpn-attachment",
+    aws.CARRIER_GATEWAY: "cagw",
     aws.ROUTE_TABLE: "rtb",
     aws.DEFAULT_ROUTE_TABLE: "rtb",
     aws.ROUTE: "r",
@@ -153,7 +159,7 @@ class StackBuilder:
                 properties[key] = self._render(value, mode, sources)
                 if mode is not IdMode.PLAIN:
                     dependencies[key] = tuple(dict.fromkeys(sources))
-            if mode is not IdMode.UNKNOWN and resource.type == aws.VPC:
+            if mode is not IdMode.UNKNOWN and resource.type in aws.VPC_TYPES:
                 properties.update({key: self.known_value(Ref(resource.name, key)) for key in _VPC_OUTPUTS})
             all_dependencies = [urn for urns in dependencies.values() for urn in urns]
             all_dependencies += [self.urn(name) for name in resource.depends_on]
@@ -213,9 +219,16 @@ def resource_node(record: ResourceRecord) -> Node:
 
 
 def run_stack_rule(
-    rule: Rule, builder: StackBuilder, mode: IdMode, config: dict[str, Any] | None = None
+    rule: Rule,
+    builder: StackBuilder,
+    mode: IdMode,
+    config: dict[str, Any] | None = None,
+    lookups: bool = False,
 ) -> list[Finding]:
-    return rule.run_stack(StackIndex(stack_nodes(builder.records(mode))), config)
+    """The rule's findings; with `lookups`, on the index the pack builds with AWS lookups."""
+    nodes = stack_nodes(builder.records(mode))
+    index = StackIndex(nodes)
+    return rule.run_stack(aws_lookup.looked_up_index(index, nodes) if lookups else index, config)
 
 
 def run_resource_rule(

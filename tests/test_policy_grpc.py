@@ -50,7 +50,7 @@ def test_analyzer_info_lists_every_rule_with_level_severity_and_remediation(pack
             rule.remediation,
         )
         assert policy.kind == ("stack" if rule.check_stack else "resource")
-        assert set(policy.config_schema) == {setting.name for setting in rule.settings}
+        assert set(policy.config_schema) == {setting.name for setting in rule.config_settings}
 
 
 @pytest.mark.parametrize("mode", list(IdMode))
@@ -87,6 +87,8 @@ def test_insecure_stack_is_blocked_with_the_rule_own_messages(pack: PolicyPackCl
     assert sorted((d.policy_name, d.enforcement_level, d.urn) for d in diagnostics) == sorted(
         [
             ("rds-no-public-access", "mandatory", builder.urn("app-db")),
+            # one finding per public subnet
+            ("db-subnet-group-private", "mandatory", builder.urn("app-db-subnets")),
             ("db-subnet-group-private", "mandatory", builder.urn("app-db-subnets")),
             ("db-security-group-no-internet-ingress", "mandatory", builder.urn("app-db")),
             ("lambda-vpc-multi-az", "mandatory", builder.urn("app-api")),

@@ -76,6 +76,11 @@ def every_type_stack() -> StackBuilder:
     b.add(aws.VPN_GATEWAY, "vgw", vpcId=Ref("app-vpc"))
     b.add(aws.EGRESS_ONLY_GATEWAY, "eigw", vpcId=Ref("app-vpc"))
     b.add(aws.TRANSIT_GATEWAY, "tgw")
+    b.add(aws.VPN_GATEWAY_ATTACHMENT, "vgw-attach", vpcId=Ref("app-vpc"), vpnGatewayId=Ref("vgw"))
+    b.add(aws.CARRIER_GATEWAY, "cagw", vpcId=Ref("app-vpc"))
+    b.add(aws.VPC_IPV4_CIDR_ASSOCIATION, "secondary", vpcId=Ref("app-vpc"), cidrBlock="10.9.0.0/16")
+    b.add(aws.DEFAULT_VPC, "default-vpc")
+    b.add(aws.DEFAULT_SUBNET, "default-a", availabilityZone="us-east-1a")
     b.add(
         aws.MANAGED_PREFIX_LIST,
         "office",

@@ -72,7 +72,7 @@ def test_whole_numbers_arrive_as_json_floats_and_are_accepted() -> None:
         (
             {"minZones": 2},
             "policy config of db-subnet-group-multi-az: unknown setting 'minZones'; the settings are: "
-            "minSubnets, minAvailabilityZones, trustUnmanaged",
+            "minSubnets, minAvailabilityZones, trustUnmanaged, awsLookups, failOnUnverifiable",
         ),
     ],
 )

@@ -10,9 +10,20 @@ from typing import Any
 from . import aws_types as aws
 from .database import subnets_of_group
 from .graph import Node, Refs, StackIndex, flag, is_unknown
-from .rules import TRUST_UNMANAGED, Finding, Level, Rule, Setting, Severity, unverifiable, violation
+from .rules import (
+    AWS_LOOKUPS,
+    LOOKUP_FIX,
+    TRUST_UNMANAGED,
+    Finding,
+    Level,
+    Rule,
+    Setting,
+    Severity,
+    unverifiable,
+    violation,
+)
 
-_SUBNET_ONLY = frozenset({aws.SUBNET})
+_SUBNET_ONLY = aws.SUBNET_TYPES
 
 MIN_SUBNETS = Setting("minSubnets", "Fewest subnets allowed.", 2, minimum=1)
 MIN_ZONES = Setting(
@@ -113,7 +124,8 @@ def _check_spread(
         yield unverifiable(
             holder,
             f"its {what} may span fewer than {min_zones} availability zones: {'; '.join(spread.doubts)}",
-            "give each subnet a literal availabilityZone",
+            # A looked-up id has no availabilityZone to set: AWS can say where it is.
+            LOOKUP_FIX if spread.outside_stack else "give each subnet a literal availabilityZone",
             outside_stack=spread.outside_stack,
         )
 
@@ -244,7 +256,7 @@ RULES = (
         remediation="Add subnets in other availability zones to the DB subnet group's subnetIds (thresholds: "
         "minSubnets, minAvailabilityZones).",
         check_stack=check_subnet_group_spread,
-        settings=(MIN_SUBNETS, MIN_ZONES, TRUST_UNMANAGED),
+        settings=(MIN_SUBNETS, MIN_ZONES, TRUST_UNMANAGED, AWS_LOOKUPS),
     ),
     Rule(
         name="lambda-vpc-multi-az",
@@ -255,7 +267,7 @@ RULES = (
         remediation="List subnets from several availability zones in vpcConfig.subnetIds (thresholds: "
         "minSubnets, minAvailabilityZones).",
         check_stack=check_lambda_spread,
-        settings=(MIN_SUBNETS, MIN_ZONES, TRUST_UNMANAGED),
+        settings=(MIN_SUBNETS, MIN_ZONES, TRUST_UNMANAGED, AWS_LOOKUPS),
         aws_config="lambda-vpc-multi-az-check",
     ),
     Rule(
@@ -267,7 +279,7 @@ RULES = (
         remediation="Create one NAT gateway per AZ in that AZ's public subnet and route each private subnet "
         "to the NAT gateway of its own AZ (or use a regional NAT gateway).",
         check_stack=check_nat_per_zone,
-        settings=(TRUST_UNMANAGED,),
+        settings=(TRUST_UNMANAGED, AWS_LOOKUPS),
     ),
     Rule(
         name="rds-multi-az",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 VPC = "aws:ec2/vpc:Vpc"
+DEFAULT_VPC = "aws:ec2/defaultVpc:DefaultVpc"
+VPC_IPV4_CIDR_ASSOCIATION = "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"
 SUBNET = "aws:ec2/subnet:Subnet"
+DEFAULT_SUBNET = "aws:ec2/defaultSubnet:DefaultSubnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 DEFAULT_ROUTE_TABLE = "aws:ec2/defaultRouteTable:DefaultRouteTable"
 ROUTE = "aws:ec2/route:Route"
@@ -12,6 +15,8 @@ MAIN_ROUTE_TABLE_ASSOCIATION = "aws:ec2/mainRouteTableAssociation:MainRouteTable
 INTERNET_GATEWAY = "aws:ec2/internetGateway:InternetGateway"
 INTERNET_GATEWAY_ATTACHMENT = "aws:ec2/internetGatewayAttachment:InternetGatewayAttachment"
 VPN_GATEWAY = "aws:ec2/vpnGateway:VpnGateway"
+VPN_GATEWAY_ATTACHMENT = "aws:ec2/vpnGatewayAttachment:VpnGatewayAttachment"
+CARRIER_GATEWAY = "aws:ec2/carrierGateway:CarrierGateway"
 NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 EGRESS_ONLY_GATEWAY = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
 TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
@@ -29,14 +34,20 @@ RDS_CLUSTER_INSTANCE = "aws:rds/clusterInstance:ClusterInstance"
 DB_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
 LAMBDA_FUNCTION = "aws:lambda/function:Function"
 
-# Where a route's `gatewayId` can point: only the first two make a subnet public.
+# Where a route's `gatewayId` can point (an id, or an attachment's gateway id output): only the first
+# two make a subnet public. An egress-only gateway carries IPv6 out, never in.
 INTERNET_GATEWAY_TYPES = frozenset({INTERNET_GATEWAY, INTERNET_GATEWAY_ATTACHMENT})
-GATEWAY_TYPES = INTERNET_GATEWAY_TYPES | {VPN_GATEWAY}
+GATEWAY_TYPES = INTERNET_GATEWAY_TYPES | {VPN_GATEWAY, VPN_GATEWAY_ATTACHMENT, EGRESS_ONLY_GATEWAY}
+VPC_TYPES = frozenset({VPC, DEFAULT_VPC})
+SUBNET_TYPES = frozenset({SUBNET, DEFAULT_SUBNET})
 SECURITY_GROUP_TYPES = frozenset({SECURITY_GROUP, DEFAULT_SECURITY_GROUP})
 
 _LABELS = {
     VPC: "VPC",
+    DEFAULT_VPC: "default VPC",
+    VPC_IPV4_CIDR_ASSOCIATION: "VPC CIDR block association",
     SUBNET: "subnet",
+    DEFAULT_SUBNET: "default subnet",
     ROUTE_TABLE: "route table",
     DEFAULT_ROUTE_TABLE: "default route table",
     ROUTE: "route",
@@ -45,6 +56,8 @@ _LABELS = {
     INTERNET_GATEWAY: "internet gateway",
     INTERNET_GATEWAY_ATTACHMENT: "internet gateway attachment",
     VPN_GATEWAY: "virtual private gateway",
+    VPN_GATEWAY_ATTACHMENT: "virtual private gateway attachment",
+    CARRIER_GATEWAY: "carrier gateway",
     NAT_GATEWAY: "NAT gateway",
     EGRESS_ONLY_GATEWAY: "egress-only internet gateway",
     TRANSIT_GATEWAY: "transit gateway",

@@ -17,7 +17,7 @@ Everything is built once, in passes linear in the number of resources, and memoi
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from functools import cached_property
 from typing import Any, TypeVar
@@ -77,6 +77,7 @@ class Node:
     props: Mapping[str, Any] = field(default_factory=dict)
     dependencies: tuple[str, ...] = ()
     property_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    provider_region: str = ""  # the region its provider is configured with, when the engine shows it
 
     @property
     def label(self) -> str:
@@ -176,21 +177,36 @@ class _RouteTable:
 
 _IDENTITY_FIELDS: dict[str, tuple[str, ...]] = {
     aws.VPC: ("id", "arn", "defaultRouteTableId", "mainRouteTableId", "defaultSecurityGroupId"),
+    aws.DEFAULT_VPC: ("id", "arn", "defaultRouteTableId", "mainRouteTableId", "defaultSecurityGroupId"),
     aws.DB_SUBNET_GROUP: ("id", "arn", "name"),
     aws.RDS_CLUSTER: ("id", "arn", "clusterIdentifier"),
     aws.RDS_INSTANCE: ("id", "arn", "identifier"),
 }
 _DEFAULT_IDENTITY_FIELDS = ("id", "arn")
 
-_VPC_ONLY = frozenset({aws.VPC})
-_SUBNET_ONLY = frozenset({aws.SUBNET})
+_VPC_ONLY = aws.VPC_TYPES
+# A subnet's vpcId may be a CIDR block association's output (a subnet in a secondary range).
+_VPC_TARGETS = aws.VPC_TYPES | {aws.VPC_IPV4_CIDR_ASSOCIATION}
+_SUBNET_ONLY = aws.SUBNET_TYPES
 _NAT_ONLY = frozenset({aws.NAT_GATEWAY})
-_ROUTE_TABLE_TARGETS = frozenset({aws.ROUTE_TABLE, aws.DEFAULT_ROUTE_TABLE, aws.VPC})
-_SECURITY_GROUP_TARGETS = aws.SECURITY_GROUP_TYPES | {aws.VPC}
-_ID_PREFIX_GATEWAYS = {"igw-": Truth.YES, "vgw-": Truth.NO}
+_CARRIER_ONLY = frozenset({aws.CARRIER_GATEWAY})
+_ROUTE_TABLE_TARGETS = frozenset({aws.ROUTE_TABLE, aws.DEFAULT_ROUTE_TABLE}) | aws.VPC_TYPES
+_SECURITY_GROUP_TARGETS = aws.SECURITY_GROUP_TYPES | aws.VPC_TYPES
+# The main table of a default VPC the stack does not show: AWS routes it to an internet gateway.
+_DEFAULT_VPC_TABLE = "default-vpc#route-table"
+_ID_PREFIX_GATEWAYS = {"igw-": Truth.YES, "vgw-": Truth.NO, "eigw-": Truth.NO}
 _DEFAULT_GROUP_SUFFIX = "#default-security-group"
 _VPC_TABLE_SUFFIX = "#route-table"
 _T = TypeVar("_T")
+
+
+def declared_region(node: Node) -> str:
+    """The region a resource says it is in: its own `region` (pulumi-aws 7), else its provider's; empty
+    when neither is known."""
+    for region in (node.props.get("region"), node.provider_region):
+        if isinstance(region, str) and region and not is_unknown(region):
+            return region
+    return ""
 
 
 def as_list(value: Any) -> list[Any]:
@@ -217,6 +233,8 @@ class StackIndex:
         self._public: dict[str, Answer] = {}
         self._table_internet: dict[str, Answer] = {}
         self._memo: dict[str, Any] = {}
+        self._stray_internet: list[Node] = []  # routes to the internet whose route table cannot be traced
+        self.lookup_note = ""  # why AWS could not be read for the ids this stack does not manage
 
     def memo(self, key: str, build: Callable[[StackIndex], _T]) -> _T:
         """What `build(self)` returns, built once per index: the other concern modules (admission)
@@ -246,6 +264,10 @@ class StackIndex:
             if node.type in types:
                 return node
         return None
+
+    def find_any(self, identity: str) -> bool:
+        """Does a resource of the stack have this id (or name)?"""
+        return identity in self._identity
 
     def refs(self, node: Node, key: str, value: Any, types: frozenset[str]) -> Refs:
         """Resolve the reference `value` (one id or a list) held under property `key` of `node`.
@@ -302,7 +324,16 @@ class StackIndex:
         return candidates
 
     def vpcs_of(self, node: Node) -> Refs:
-        return self.refs(node, "vpcId", node.props.get("vpcId"), _VPC_ONLY)
+        refs = self.refs(node, "vpcId", node.props.get("vpcId"), _VPC_TARGETS)
+        if all(target.type in aws.VPC_TYPES for target in refs.nodes):
+            return refs
+        vpcs: list[Node] = []
+        for target in refs.nodes:
+            if target.type == aws.VPC_IPV4_CIDR_ASSOCIATION:
+                vpcs.extend(self.refs(target, "vpcId", target.props.get("vpcId"), _VPC_ONLY).nodes)
+            else:
+                vpcs.append(target)
+        return replace(refs, nodes=tuple(dict.fromkeys(vpcs)))
 
     # --- routing --------------------------------------------------------------------------------
 
@@ -317,7 +348,7 @@ class StackIndex:
         for target in refs.nodes:
             if target.type == aws.ROUTE_TABLE:
                 keys.append(target.urn)
-            elif target.type == aws.VPC:
+            elif target.type in aws.VPC_TYPES:
                 keys.append(self._vpc_table_key(target))
             else:
                 keys.extend(self._default_route_table_keys[target.urn])
@@ -345,14 +376,42 @@ class StackIndex:
                 entry = tables.setdefault(key, _RouteTable(title=table.label))
                 entry.title = table.label
                 self._add_inline_routes(entry, table)
+        for vpc in self.of_type(aws.DEFAULT_VPC):
+            key = self._vpc_table_key(vpc)
+            if key not in tables:
+                # Adopting a default VPC keeps what AWS made: a main table routing 0.0.0.0/0 to an internet
+                # gateway (Amazon VPC User Guide, "Default VPC components"). A DefaultRouteTable replaces
+                # those routes with its own (terraform aws_default_route_table: it removes all routes first).
+                tables[key] = _RouteTable(
+                    title=self._table_title(key),
+                    internet=[Answer(Truth.YES, f"the internet gateway AWS gives {vpc.label}")],
+                )
         for route in self.of_type(aws.ROUTE):
-            internet = self._gateway_answer(route, "gatewayId", as_list(route.props.get("gatewayId")))
+            internet = self._route_answer(route, "gatewayId", route.props)
             nat = self.refs(route, "natGatewayId", route.props.get("natGatewayId"), _NAT_ONLY)
             for key in self._table_keys(route, "routeTableId"):
                 entry = tables.setdefault(key, _RouteTable(title=self._table_title(key)))
                 entry.internet.append(internet)
                 entry.nat.append(nat)
+                if key.startswith("?") and internet.truth is not Truth.NO:
+                    self._stray_internet.append(route)
         return tables
+
+    def _route_answer(self, holder: Node, key: str, *routes: Mapping[str, Any]) -> Answer:
+        """Does any of these routes make its table public? Only two targets let the internet in: an internet
+        gateway (`gatewayId`) and a carrier gateway (Wavelength, reached from the carrier network). NAT,
+        egress-only, transit and VPN gateways, peering, endpoints, interfaces and local gateways do not."""
+        carrier = next((route["carrierGatewayId"] for route in routes if route.get("carrierGatewayId")), None)
+        if carrier is not None:
+            targets = self.refs(
+                holder, "routes" if key == "routes" else "carrierGatewayId", carrier, _CARRIER_ONLY
+            )
+            named = targets.nodes[0].label if targets.nodes else f"carrier gateway {carrier}"
+            return Answer(
+                Truth.YES, "a carrier gateway" if is_unknown(carrier) and not targets.nodes else named
+            )
+        gateways = [route.get("gatewayId") for route in routes if route.get("gatewayId") is not None]
+        return self._gateway_answer(holder, key, gateways)
 
     def _add_inline_routes(self, table: _RouteTable, holder: Node) -> None:
         routes = holder.props.get("routes")
@@ -369,8 +428,7 @@ class StackIndex:
             )
             return
         # Inline routes share one dependency list ("routes"), so their gateways are resolved together.
-        gateways = [route.get("gatewayId") for route in routes if route.get("gatewayId") is not None]
-        table.internet.append(self._gateway_answer(holder, "routes", gateways))
+        table.internet.append(self._route_answer(holder, "routes", *routes))
         nats = [route.get("natGatewayId") for route in routes if route.get("natGatewayId") is not None]
         table.nat.append(self.refs(holder, "routes", nats, _NAT_ONLY))
 
@@ -423,6 +481,8 @@ class StackIndex:
     def _table_title(self, key: str) -> str:
         if key.startswith("id:"):
             return f"route table {key[3:]}"
+        if key == _DEFAULT_VPC_TABLE:
+            return "the main route table of the default VPC"
         if key.endswith(_VPC_TABLE_SUFFIX):
             vpc = self.by_urn.get(key[: -len(_VPC_TABLE_SUFFIX)])
             return f"the route table AWS created with {vpc.label if vpc else 'its VPC'}"
@@ -470,6 +530,16 @@ class StackIndex:
         if keys:
             return keys, "", NO_REFS
         vpcs = self.vpcs_of(subnet)
+        if subnet.type == aws.DEFAULT_SUBNET and not vpcs.count:
+            # A default subnet is in its region's default VPC, which the stack may adopt or not show at all.
+            defaults = self.of_type(aws.DEFAULT_VPC)
+            vpcs = Refs(nodes=tuple(defaults))
+            if not defaults:
+                return (
+                    [_DEFAULT_VPC_TABLE],
+                    "as a default subnet it uses the main route table of the default VPC; ",
+                    vpcs,
+                )
         keys = [
             key for vpc in vpcs.nodes for key in self._main_tables.get(vpc.urn, [self._vpc_table_key(vpc)])
         ]
@@ -515,11 +585,19 @@ class StackIndex:
         for answer in table.internet:
             if answer.truth is Truth.UNKNOWN:
                 return answer
+        if key == _DEFAULT_VPC_TABLE:
+            return Answer(Truth.YES, f"{table.title} routes to the internet gateway AWS gives it")
         if key.startswith("id:"):
             return Answer(
                 Truth.UNKNOWN,
                 f"{table.title} is not managed by this stack, so its routes cannot be seen",
                 outside_stack=True,
+            )
+        if self._stray_internet:
+            return Answer(
+                Truth.UNKNOWN,
+                f"{self._stray_internet[0].label} may lead to an internet gateway and its route table is "
+                "only known after apply",
             )
         return Answer(Truth.NO, f"{table.title} has no route to an internet gateway")
 
@@ -561,7 +639,7 @@ class StackIndex:
         """The key `ingress_of` files a group's rules under: its URN, or its VPC's default group."""
         if target.type == aws.SECURITY_GROUP:
             return target.urn
-        if target.type == aws.VPC:
+        if target.type in aws.VPC_TYPES:
             return self.default_security_group_key(target)
         vpcs = self.vpcs_of(target).nodes
         return self.default_security_group_key(vpcs[0]) if vpcs else target.urn

@@ -8,7 +8,9 @@ every stack policy (which also lets the rules share one graph index), and builds
 resource with the SDK's own helpers the first time a policy reads it: the network rules read only the
 plain properties and dependency URNs of the types they know, so the rest of the stack is never
 converted. The cyclic garbage collector is paused for the request, whose objects form no cycles.
-Responses are identical to the SDK's; the tests compare every attribute of every resource.
+Responses are identical to the SDK's (the tests compare every attribute of every resource), except that
+a rule may report a finding as an advisory below its policy's level (a doubt, `_create_report_violation`),
+for Analyze and AnalyzeStack alike.
 
 `install()` makes `PolicyPack` use it. If the SDK's private layout changes, the subclass steps aside
 and the SDK's own AnalyzeStack runs: slower, never wrong.
@@ -69,6 +71,13 @@ class LazyPolicyResource(PolicyResource):
         if self._plain_props is _NOT_BUILT:
             self._plain_props = deserialize_properties(json_format.MessageToDict(self._item.properties))
         return self._plain_props
+
+    def provider_region(self) -> str:
+        """The `region` its provider is configured with (empty when it has none or it is not known)."""
+        if not self._item.HasField("provider"):
+            return ""
+        region = self._item.provider.properties.fields.get("region")
+        return region.string_value if region is not None else ""
 
     def dependency_urns(self) -> tuple[str, ...]:
         return tuple(self._item.dependencies)
@@ -157,6 +166,20 @@ class OnePassAnalyzerServicer(_SdkServicer):
                     proto.PolicyNotApplicable(policy_name=policy.name, reason=error.reason or "")
                 )
         return response
+
+    def _create_report_violation(self, response: Any, name: str, description: str, level: Any, severity: Any):
+        """The SDK's reporter, also taking `advisory=True` for a finding reported below its policy's level
+        (the engine reads each diagnostic's own enforcementLevel): a rule's doubts are advisories."""
+        report = super()._create_report_violation(response, name, description, level, severity)
+        report_advisory = super()._create_report_violation(
+            response, name, description, EnforcementLevel.ADVISORY, severity
+        )
+
+        def report_violation(message: str, urn: str | None = None, advisory: bool = False) -> None:
+            (report_advisory if advisory else report)(message, urn)
+
+        report_violation.takes_advisory = True  # type: ignore[attr-defined]
+        return report_violation
 
     def _policy_resources(self, request: Any) -> list[PolicyResource]:
         """The request's resources, in order; a later one with the same URN wins links, as in the SDK."""

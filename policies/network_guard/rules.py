@@ -7,7 +7,7 @@ free of pulumi_policy lets the tests and the benchmark call the checks directly.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Any
 
@@ -30,15 +30,17 @@ class Severity(Enum):
 class Finding:
     """One thing to report. `urn` empty means the stack as a whole (a bad policy setting).
 
-    `unverifiable` findings are the rule saying it cannot decide (instead of the SDK giving up);
-    they are reported at the rule's own level, so a mandatory rule blocks what it cannot prove.
-    `outside_stack` ones come from resources another stack manages: `trustUnmanaged` drops them.
+    `unverifiable` findings are the rule saying it cannot decide (instead of the SDK giving up).
+    Doubt is not a violation: they are reported as advisories (`advisory`), unless the rule's
+    `failOnUnverifiable` setting asks to fail closed. `outside_stack` ones come from resources
+    another stack manages: `trustUnmanaged` drops them.
     """
 
     urn: str
     message: str
     unverifiable: bool = False
     outside_stack: bool = False
+    advisory: bool = False
 
 
 def violation(node: Node, problem: str, fix: str) -> Finding:
@@ -46,6 +48,8 @@ def violation(node: Node, problem: str, fix: str) -> Finding:
 
 
 def unverifiable(node: Node, problem: str, fix: str, outside_stack: bool = False) -> Finding:
+    """The one way a rule says it cannot decide: `problem` names what could not be checked and why
+    (an unknown value, an id from another stack, config or a lookup, a value it cannot read)."""
     if outside_stack:
         return Finding(
             node.urn,
@@ -97,10 +101,26 @@ class Setting:
 
 TRUST_UNMANAGED = Setting(
     "trustUnmanaged",
-    "Accept references to resources this stack does not manage (ids exported by another stack) instead of "
-    "reporting them as unverifiable. Use it on application stacks whose network stack runs this pack.",
+    "Do not report references to resources this stack does not manage (ids exported by another stack, from "
+    "config or a lookup) that could not be checked, not even as advisories. Use it on application stacks "
+    "whose network stack runs this pack. A resource the AWS lookups show to be insecure is still reported.",
     False,
 )
+FAIL_ON_UNVERIFIABLE = Setting(
+    "failOnUnverifiable",
+    "Report what this rule cannot verify (an id it cannot follow, a value only known after apply) at the "
+    "rule's own level instead of as an advisory: set it on a mandatory rule to fail closed.",
+    False,
+)
+AWS_LOOKUPS = Setting(
+    "awsLookups",
+    "With AWS credentials, read subnets, route tables, security groups and prefix lists this stack does not "
+    "manage with read-only describe calls, and judge them instead of reporting them as unverifiable.",
+    True,
+)
+COMMON_SETTINGS = (FAIL_ON_UNVERIFIABLE,)
+# The fix for an id another stack, config or a lookup supplies: there is nothing to change in this stack.
+LOOKUP_FIX = "run the preview with AWS credentials (awsLookups) so the pack can read it from AWS"
 
 StackCheck = Callable[[StackIndex, Mapping[str, Any]], Iterable[Finding]]
 ResourceCheck = Callable[[Node, Mapping[str, Any]], Iterable[Finding]]
@@ -123,11 +143,16 @@ class Rule:
     checkov: str = "-"
     aws_config: str = "-"
 
+    @property
+    def config_settings(self) -> tuple[Setting, ...]:
+        """Its own settings, then those every rule has."""
+        return self.settings + COMMON_SETTINGS
+
     def parse_settings(self, config: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[Finding]]:
         """Defaults overlaid with the policy config, and a finding per bad entry."""
-        values: dict[str, Any] = {setting.name: setting.default for setting in self.settings}
+        values: dict[str, Any] = {setting.name: setting.default for setting in self.config_settings}
         problems: list[Finding] = []
-        known = {setting.name: setting for setting in self.settings}
+        known = {setting.name: setting for setting in self.config_settings}
         for key, raw in (config or {}).items():
             setting = known.get(key)
             if setting is None:
@@ -153,14 +178,21 @@ class Rule:
         findings = self._checked(lambda: self.check_stack(index, settings))
         if settings.get(TRUST_UNMANAGED.name):
             findings = [finding for finding in findings if not finding.outside_stack]
-        return findings
+        if index.lookup_note:
+            # Say why the AWS lookups did not settle a doubt about what another stack manages.
+            note = f" AWS lookups could not read it ({index.lookup_note})."
+            findings = [
+                replace(finding, message=finding.message + note) if finding.outside_stack else finding
+                for finding in findings
+            ]
+        return _levelled(findings, settings)
 
     def run_resource(self, node: Node, config: Mapping[str, Any] | None = None) -> list[Finding]:
         assert self.check_resource is not None, f"{self.name} is not a resource rule"
         if node.type not in self.resource_types:
             return []
         settings, problems = self.parse_settings(config)
-        return problems or self._checked(lambda: self.check_resource(node, settings))
+        return problems or _levelled(self._checked(lambda: self.check_resource(node, settings)), settings)
 
     def _checked(self, check: Callable[[], Iterable[Finding]]) -> list[Finding]:
         """The check's findings; should it fail on a value nobody foresaw, one doubt instead of a failed
@@ -177,3 +209,10 @@ class Rule:
                     unverifiable=True,
                 )
             ]
+
+
+def _levelled(findings: Iterable[Finding], settings: Mapping[str, Any]) -> list[Finding]:
+    """Doubts become advisories unless the rule is configured to fail closed."""
+    if settings[FAIL_ON_UNVERIFIABLE.name]:
+        return list(findings)
+    return [replace(finding, advisory=True) if finding.unverifiable else finding for finding in findings]

@@ -28,10 +28,11 @@ from pulumi_policy import (
 from pulumi_policy import Severity as SdkSeverity
 from pulumi_policy.proxy import _DictProxy, _ListProxy
 
+from . import aws_lookup
 from . import aws_types as aws
 from .graph import Node, StackIndex
 from .one_pass import LazyPolicyResource
-from .rules import Finding, Level, Rule
+from .rules import AWS_LOOKUPS, Finding, Level, Rule
 
 _LEVELS = {Level.ADVISORY: EnforcementLevel.ADVISORY, Level.MANDATORY: EnforcementLevel.MANDATORY}
 _SCALARS = frozenset({str, bool, int, float, type(None)})
@@ -60,6 +61,7 @@ def node_of(resource: PolicyResource) -> Node:
             props=resource.plain_props,
             dependencies=resource.dependency_urns(),
             property_dependencies=resource.property_dependency_urns(),
+            provider_region=resource.provider_region(),
         )
     return Node(
         urn=resource.urn,
@@ -71,7 +73,13 @@ def node_of(resource: PolicyResource) -> Node:
             key: tuple([dependency.urn for dependency in dependencies])
             for key, dependencies in resource.property_dependencies.items()
         },
+        provider_region=_region(resource.provider.props) if resource.provider else "",
     )
+
+
+def _region(props: Any) -> str:
+    region = plain(props).get("region")
+    return region if isinstance(region, str) else ""
 
 
 class _IndexCache:
@@ -85,29 +93,42 @@ class _IndexCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._key: tuple[int, weakref.ref[PolicyResource]] | None = None
-        self._index: StackIndex | None = None
+        self._nodes: list[Node] = []
+        self._index: dict[bool, StackIndex] = {}
 
-    def index_for(self, resources: Sequence[PolicyResource]) -> StackIndex:
+    def index_for(self, resources: Sequence[PolicyResource], lookups: bool = False) -> StackIndex:
+        """The stack's index; with `lookups`, also holding what AWS shows of the ids it references but
+        does not manage (the same index when there are none, or nothing could be read)."""
         with self._lock:
             if not resources:
                 return StackIndex([])
             key = self._key
-            if key is None or key[0] != id(resources) or key[1]() is not resources[0] or self._index is None:
-                self._index = StackIndex(node_of(r) for r in resources if r.resource_type in aws.KNOWN_TYPES)
+            if key is None or key[0] != id(resources) or key[1]() is not resources[0]:
+                self._nodes = [node_of(r) for r in resources if r.resource_type in aws.KNOWN_TYPES]
+                self._index = {False: StackIndex(self._nodes)}
                 self._key = (id(resources), weakref.ref(resources[0], self._forget))
-            return self._index
+            if lookups not in self._index:
+                self._index[True] = aws_lookup.looked_up_index(self._index[False], self._nodes)
+            return self._index[lookups]
 
     def _forget(self, _dead: weakref.ref[PolicyResource]) -> None:
         self._key = None
-        self._index = None
+        self._nodes = []
+        self._index = {}
 
 
 _INDEX_CACHE = _IndexCache()
 
 
 def _report(findings: list[Finding], report_violation: ReportViolation, stack_level: bool) -> None:
+    # Only one_pass's reporter takes a level per finding; the SDK's own reports doubts at the rule's level.
+    per_finding = getattr(report_violation, "takes_advisory", False)
     for finding in findings:
-        report_violation(finding.message, (finding.urn or None) if stack_level else None)
+        urn = (finding.urn or None) if stack_level else None
+        if per_finding and finding.advisory:
+            report_violation(finding.message, urn, advisory=True)  # type: ignore[call-arg]
+        else:
+            report_violation(finding.message, urn)
 
 
 def to_policy(rule: Rule) -> Policy:
@@ -118,16 +139,20 @@ def to_policy(rule: Rule) -> Policy:
         "severity": SdkSeverity(rule.severity.value),
         "remediation_steps": rule.remediation,
         "config_schema": (
-            PolicyConfigSchema({setting.name: setting.schema() for setting in rule.settings})
-            if rule.settings
+            PolicyConfigSchema({setting.name: setting.schema() for setting in rule.config_settings})
+            if rule.config_settings
             else None
         ),
     }
     if rule.check_stack is not None:
 
         def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-            index = _INDEX_CACHE.index_for(args.resources)
-            _report(rule.run_stack(index, _config(args.get_config())), report_violation, stack_level=True)
+            config = _config(args.get_config())
+            lookups = (
+                AWS_LOOKUPS in rule.settings and config.get(AWS_LOOKUPS.name, AWS_LOOKUPS.default) is True
+            )
+            index = _INDEX_CACHE.index_for(args.resources, lookups)
+            _report(rule.run_stack(index, config), report_violation, stack_level=True)
 
         return StackValidationPolicy(validate=validate_stack, **common)
 
