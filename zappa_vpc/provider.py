@@ -14,15 +14,16 @@ import enum
 import inspect
 import json
 import linecache
+import re
 import sys
 import types
 import typing
 from collections.abc import Sequence
 from dataclasses import fields
-from typing import Any, NotRequired, TypedDict
+from typing import Any, TypedDict
 
 import pulumi
-from pulumi.errors import InputPropertiesError
+from pulumi.errors import InputPropertiesError, InputPropertyErrorDetails
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.server import ComponentInitError
 
@@ -145,7 +146,6 @@ def _compile() -> types.ModuleType:
     linecache.cache[module.__file__] = (len(source), None, source.splitlines(True), module.__file__)
     namespace = {
         "TypedDict": TypedDict,
-        "NotRequired": NotRequired,
         "Any": Any,
         "pulumi": pulumi,
         "network": network,
@@ -177,5 +177,17 @@ class ZappaVpcProvider(ComponentProvider):
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:
             if isinstance(error.inner, InvalidOptionsError):
-                raise InputPropertiesError(str(error.inner)) from None
+                raise InputPropertiesError(str(error.inner), _property_errors(str(error.inner))) from None
             raise
+
+
+def _property_errors(message: str) -> list[InputPropertyErrorDetails]:
+    """Each problem of the message, on the property it names. The host needs the list: without one its
+    status lacks `trailing_metadata` and gRPC fails (pulumi/provider/server.py, create_grpc_invalid_...)."""
+    names = {f.name for f in fields(VpcArgs)}
+    problems = [line.removeprefix("  - ") for line in message.splitlines()[1:]]
+    return [
+        {"property_path": config_key(head) if head in names else "", "reason": problem}
+        for problem in problems
+        for head in [re.split(r"[ :=]", problem, maxsplit=1)[0]]
+    ]
