@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import subprocess
 import sys
 from concurrent import futures
@@ -31,6 +32,7 @@ from preview.mocks import AwsMocks
 from tests.access_helpers import PROJECT, REGION, run_program, run_rejected_program
 from zappa_vpc import PublicPrivateVpc, VpcArgs
 from zappa_vpc.plan.args import field_name
+from zappa_vpc.plan.prices import camel_case as config_key
 from zappa_vpc.plan.settings import CONFIG_SCHEMA
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -159,14 +161,9 @@ def test_schema_outputs_are_what_the_python_component_outputs(schema):
         lambda: PublicPrivateVpc("app", VpcArgs(availability_zones=ZONES, bastion="ssm")), preview=False
     )
     properties = schema["resources"]["zappa-vpc:index:PublicPrivateVpc"]["properties"]
-    assert {_camel(name) for name in network.outputs} <= set(properties)
+    assert {config_key(name) for name in network.outputs} <= set(properties)
     assert properties["vpcId"]["type"] == "string"
     assert properties["subnetIds"]["additionalProperties"]["items"]["type"] == "string"
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
 
 
 # Component, inputs over gRPC, whether a first preview (every id unknown) or an update (ids known).
@@ -253,3 +250,13 @@ def test_the_plugin_directory_is_one_the_cli_loads_as_a_python_plugin():
     assert not (ROOT / "provider/Pulumi.yaml").exists() and (ROOT / "Pulumi.yaml").exists()
     # The plugin's virtualenv gets the program's own requirements (pulumi, pulumi-aws).
     assert (ROOT / "provider/requirements.txt").read_text().split() == ["-r", "../requirements.txt"]
+
+
+def test_the_typescript_example_uses_only_inputs_and_outputs_of_the_schema(schema):
+    source = (ROOT / "examples/provider-typescript/index.ts").read_text()
+    created = re.findall(r"new zappa\.(\w+)\(\"\w+\", \{(.*?)\}\);", source, re.DOTALL)
+    assert created
+    for component, body in created:
+        resource = schema["resources"][f"zappa-vpc:index:{component}"]
+        assert set(re.findall(r"^\s+(\w+):", body, re.MULTILINE)) <= set(resource["inputProperties"])
+        assert set(re.findall(r"vpc\.(\w+)", source)) <= set(resource["properties"])
