@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
@@ -50,7 +51,10 @@ class VpcNetwork(pulumi.ComponentResource):
     order), `route_tables[tier]` (label -> table), `lambda_network`, `bastion`, `nat`, `vpn`.
     """
 
-    PATTERN: Pattern
+    if TYPE_CHECKING:  # declared only for type checkers: the component provider reads class annotations
+        PATTERN: Pattern  # as outputs (pulumi/provider/experimental/analyzer.py, Analyzer.analyze_type)
+    # The type token's module; the component provider hosts its types in `index` only.
+    TYPE_MODULE = "network"
 
     def __init__(self, name: str, args: VpcArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # Every problem, as the stack config would report it, before anything registers.
@@ -62,7 +66,7 @@ class VpcNetwork(pulumi.ComponentResource):
             instance_type_offer,
             deploying=not pulumi.runtime.is_dry_run(),
         )
-        super().__init__(f"zappa-vpc:network:{type(self).__name__}", name, None, opts)
+        super().__init__(f"zappa-vpc:{self.TYPE_MODULE}:{type(self).__name__}", name, None, opts)
         self.args = args
         self.options = options
         traits = options.traits
