@@ -10,6 +10,7 @@ from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs, 
 from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
 from zappa_vpc.components.existing_network import ExistingNetwork
 from zappa_vpc.components.network import AccessTarget, VpcNetwork
+from zappa_vpc.components.workers import Workers, WorkersArgs
 from zappa_vpc.plan.access_info import (
     BastionHost,
     DatabaseAccess,
@@ -39,7 +40,8 @@ class ServiceAccessArgs(AccessArgs):
 
 
 class ServiceAccess(pulumi.ComponentResource):
-    """The private database (admitting the Lambda and the bastion only) and the VPC endpoints.
+    """The private database (admitting the Lambda and the bastion only, and the workers when asked), the VPC
+    endpoints, and the workers (admitting the Lambda only).
 
     `outputs` holds what users need: database host, port and secret ARN, the Zappa environment, the tunnel
     and client commands, the endpoint ids, and `zappa_settings`, the whole Zappa stage fragment. Structured
@@ -55,12 +57,25 @@ class ServiceAccess(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.options = target.options
 
+        self.workers = None
+        worker_options = target.options.workers
+        if worker_options is not None:
+            self.workers = Workers(
+                f"{name}-workers",
+                WorkersArgs(
+                    worker_options, target.vpc_id, target.lambda_subnet_ids, target.lambda_security_group_id
+                ),
+                child,
+            )
+
         self.database = None
         database_options = target.options.database
         if database_options is not None:
             clients = {"lambda": target.lambda_security_group_id}
             if target.bastion is not None:
                 clients["bastion"] = target.bastion.security_group.id
+            if self.workers is not None and self.workers.options.reach_database:
+                clients["workers"] = self.workers.security_group.id
             self.database = PrivateDatabase(
                 f"{name}-db",
                 PrivateDatabaseArgs(database_options, target.vpc_id, target.data_subnet_ids, clients),
@@ -74,6 +89,8 @@ class ServiceAccess(pulumi.ComponentResource):
         endpoint_clients = {"lambda": target.lambda_security_group_id}
         if target.bastion is not None:
             endpoint_clients["bastion"] = target.bastion.security_group.id
+        if self.workers is not None:
+            endpoint_clients["workers"] = self.workers.security_group.id
         if self.database is not None and self.database.proxy_security_group is not None:
             endpoint_clients["database-proxy"] = self.database.proxy_security_group.id
         self.endpoints = VpcEndpoints(
@@ -104,6 +121,11 @@ class ServiceAccess(pulumi.ComponentResource):
             "gateway_endpoint_ids": {service: e.id for service, e in self.endpoints.gateway.items()},
             "interface_endpoint_ids": {service: e.id for service, e in self.endpoints.interface.items()},
         }
+        if self.workers is not None:
+            self.outputs |= {
+                "workers_security_group_id": self.workers.security_group.id,
+                "workers_auto_scaling_group_name": self.workers.group.name,
+            }
         private_api = self.endpoints.private_api
         if private_api is not None:
             self.outputs |= {
