@@ -1,4 +1,4 @@
-"""EC2 workers: reached by the Lambda only, on the listed ports; private, IMDSv2-only, encrypted, SSM-managed."""
+"""EC2 workers: reached by the Lambda only on the listed ports; private, IMDSv2-only, encrypted disks."""
 
 from __future__ import annotations
 
