@@ -10,6 +10,8 @@ import pulumi_aws as aws
 
 from zappa_vpc.components.ingress import client_only_security_group
 from zappa_vpc.components.instance import amazon_linux_image, ssm_instance_profile
+from zappa_vpc.components.naming import aws_name
+from zappa_vpc.plan.names import LAUNCH_TEMPLATE_NAME
 from zappa_vpc.plan.options import Problem, WorkerOptions, require_valid
 
 LAMBDA_ROLE = "lambda"
@@ -67,8 +69,10 @@ class Workers(pulumi.ComponentResource):
             opts=child,
         )
         profile = ssm_instance_profile(name, self)
+        template_name = aws_name(f"{name}-template", LAUNCH_TEMPLATE_NAME)
         self.launch_template = aws.ec2.LaunchTemplate(
             f"{name}-template",
+            name=template_name,
             image_id=amazon_linux_image(options.architecture),
             instance_type=options.instance_type,
             iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
@@ -106,10 +110,9 @@ class Workers(pulumi.ComponentResource):
             vpc_zone_identifiers=list(args.subnet_ids),
             min_size=options.min_size,
             max_size=options.max_size,
-            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
-                id=self.launch_template.id, version="$Latest"
-            ),
-            opts=child,
+            # By its known name, so the cost estimate finds the template on a first preview too.
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(name=template_name, version="$Latest"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.launch_template]),
         )
         self.register_outputs(
             {"auto_scaling_group_name": self.group.name, "security_group_id": self.security_group.id}
