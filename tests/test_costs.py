@@ -340,3 +340,9 @@ def test_workers_are_priced_at_the_groups_minimum_size_with_their_volumes(stack_
     assert estimate.subtotal(Category.WORKERS) == pytest.approx(3 * 0.0168 * 730 + 24 * 0.08)
     # Private: no public IPv4 charge beyond the bastion's.
     assert line(estimate, "Public IPv4 address (EC2 instance)").resources == ("dev-bastion-instance",)
+
+
+def test_the_app_bucket_is_listed_as_usage_priced(stack_run):
+    assert not any("app bucket" in item for item in estimate_of(stack_run("dev")).excluded)
+    excluded = estimate_of(stack_run("dev", {"zappa-vpc:appBucket": True})).excluded
+    assert "S3 storage and requests of the app bucket (per GB-month and per request)" in excluded

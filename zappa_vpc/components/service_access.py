@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
+from zappa_vpc.components.app_bucket import AppBucket, AppBucketArgs
 from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs, proxy_secrets_egress
 from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
 from zappa_vpc.components.existing_network import ExistingNetwork
@@ -14,6 +15,7 @@ from zappa_vpc.components.workers import Workers, WorkersArgs
 from zappa_vpc.plan.access_info import (
     BastionHost,
     DatabaseAccess,
+    app_bucket_environment,
     app_environment,
     client_command,
     lambda_vpc_config,
@@ -136,12 +138,29 @@ class ServiceAccess(pulumi.ComponentResource):
             }
         if self.database is not None:
             self.outputs |= self._database_outputs(args.region, target, self.database)
+        self.app_bucket = None
+        bucket_arns = None
+        if target.options.app_bucket is not None:
+            # Required with a bucket (ServiceAccessOptions.choice_problems).
+            endpoint_id = self.endpoints.gateway["s3"].id
+            self.app_bucket = AppBucket(
+                f"{name}-app-bucket", AppBucketArgs(target.options.app_bucket, endpoint_id), child
+            )
+            bucket_arns = (self.app_bucket.bucket_arn, pulumi.Output.concat(self.app_bucket.bucket_arn, "/*"))
+            environment = app_bucket_environment(self.app_bucket.bucket_name, endpoint_id)
+            self.outputs |= {
+                "app_bucket_name": self.app_bucket.bucket_name,
+                "app_bucket_arn": self.app_bucket.bucket_arn,
+                "app_bucket_vpce_id": endpoint_id,
+                "zappa_environment": {**self.outputs.get("zappa_environment", {}), **environment},
+            }
         self.outputs["zappa_settings"] = zappa_stage_fragment(
             args.region,
             lambda_vpc_config(target.lambda_subnet_ids, target.lambda_security_group_id),
             environment=self.outputs.get("zappa_environment"),
             secret_arn=self.database.secret_arn if self.database is not None else None,
             private_api=private_api is not None,
+            bucket_arns=bucket_arns,
         )
         self.register_outputs(self.outputs)
 

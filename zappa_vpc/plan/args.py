@@ -145,6 +145,8 @@ class AccessArgs(_ConfigArgs):
     worker_max_size: int = _default("workerMaxSize")
     worker_ports: Sequence[int] = _default("workerPorts")
     workers_reach_database: bool = _default("workersReachDatabase")
+    app_bucket: bool = _default("appBucket")
+    app_bucket_admin_role_arns: Sequence[str] = _default("appBucketAdminRoleArns")
 
 
 _document(

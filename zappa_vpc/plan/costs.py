@@ -33,6 +33,7 @@ DB_INSTANCE = "aws:rds/instance:Instance"
 DB_PROXY = "aws:rds/proxy:Proxy"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
+S3_BUCKET = "aws:s3/bucket:Bucket"
 
 # The Amazon Linux 2023 AMI's root volume when the program does not size it.
 DEFAULT_ROOT_VOLUME_GB = 8
@@ -607,6 +608,8 @@ def _excluded(resources: list[PlannedResource], prices: PriceTable) -> tuple[str
     )
     if exported:
         excluded.append(f"RDS log exports ({', '.join(exported)}): {logs}")
+    if S3_BUCKET in types:
+        excluded.append("S3 storage and requests of the app bucket (per GB-month and per request)")
     if DB_INSTANCE in types:
         excluded.append(
             "RDS backups beyond the free allowance (the allocated storage), and CPU credits above baseline "

@@ -955,6 +955,36 @@ class EndpointOptions:
         return problems
 
 
+_ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+@dataclass(frozen=True)
+class AppBucketOptions:
+    """A private S3 bucket for the app: public access blocked, SSE-S3, versioned, TLS only, and data access
+    (get, put, delete, list) only through this VPC's S3 gateway endpoint.
+
+    admin_role_arns: IAM roles exempt from the endpoint condition (not from TLS), so deployers and admins
+        can still reach the data from outside the VPC; none by default. Bucket settings (policy,
+        versioning, encryption) are never restricted, so whoever deploys the stack is never locked out.
+    """
+
+    admin_role_arns: tuple[str, ...] = ()
+
+    def problems(self) -> list[Problem]:
+        problems = [
+            Problem(
+                f"admin_role_arns[{index}]",
+                arn,
+                "not an IAM role ARN; use arn:aws:iam::<account id>:role/<name>",
+            )
+            for index, arn in enumerate(self.admin_role_arns)
+            if not _ROLE_ARN.fullmatch(arn)
+        ]
+        if len(set(self.admin_role_arns)) != len(self.admin_role_arns):
+            problems.append(Problem("admin_role_arns", list(self.admin_role_arns), "lists a role twice"))
+        return problems
+
+
 @dataclass(frozen=True)
 class ServiceAccessOptions:
     """What the Lambda reaches privately: the database and AWS services. Checked against the network."""
@@ -962,6 +992,7 @@ class ServiceAccessOptions:
     database: DatabaseOptions | None = None
     endpoints: EndpointOptions = field(default_factory=EndpointOptions)
     workers: WorkerOptions | None = None
+    app_bucket: AppBucketOptions | None = None
 
     def problems(self, network: NetworkOptions) -> list[Problem]:
         return self.choice_problems(network) + self.address_problems(network)
@@ -1002,6 +1033,17 @@ class ServiceAccessOptions:
         reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
         if self.workers is not None:
             problems += self._worker_problems(network, reaches_internet)
+        if self.app_bucket is not None:
+            problems += [_nested("app_bucket", p) for p in self.app_bucket.problems()]
+            if "s3" not in self.endpoints.gateway:
+                problems.append(
+                    Problem(
+                        "app_bucket",
+                        True,
+                        "its data is reached only through the VPC's S3 gateway endpoint; add 's3' to "
+                        "gatewayEndpoints",
+                    )
+                )
         if self.database is not None and "secretsmanager" not in self.endpoints.interface:
             # RDS Proxy reads the secret through its own interfaces in the data subnets, which have no NAT
             # route: only the endpoint reaches Secrets Manager from there (components.database).

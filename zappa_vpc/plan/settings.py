@@ -23,6 +23,7 @@ from zappa_vpc.plan.addressing import (
 )
 from zappa_vpc.plan.options import (
     PATTERN_TRAITS,
+    AppBucketOptions,
     BastionAccess,
     BastionOptions,
     DatabaseEngine,
@@ -244,6 +245,18 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         items="integer",
     ),
     ConfigKey("workersReachDatabase", "boolean", False, "The database admits the workers too."),
+    ConfigKey(
+        "appBucket",
+        "boolean",
+        False,
+        "A private S3 bucket for the app whose data is reached only through the VPC's S3 gateway endpoint.",
+    ),
+    ConfigKey(
+        "appBucketAdminRoleArns",
+        "array",
+        [],
+        "IAM role ARNs that may reach the app bucket's data from outside the VPC (deployers, admins).",
+    ),
 )
 _SCHEMA = {key.name: key for key in CONFIG_SCHEMA}
 
@@ -291,6 +304,7 @@ _REASON_NAMES = {
     "vpc_cidr": f"{PROJECT}:vpcCidr",
     "privateApiCidrs": f"{PROJECT}:privateApiCidrs",
     "vpnOnPremisesCidrs": f"{PROJECT}:vpnOnPremisesCidrs",
+    "gatewayEndpoints": f"{PROJECT}:gatewayEndpoints",
 }
 _REASON_WORDS = re.compile(r"(?<![\w:-])(" + "|".join(_REASON_NAMES) + r")\b")
 
@@ -405,6 +419,8 @@ _FIELD_KEYS = {
     "workers.max_size": "workerMaxSize",
     "workers.ports": "workerPorts",
     "workers.reach_database": "workersReachDatabase",
+    "app_bucket": "appBucket",
+    "app_bucket.admin_role_arns": "appBucketAdminRoleArns",
 }
 _PLAN_SUBJECT_KEYS = {"vpc_cidr": "vpcCidr", "az_count": "azCount", "az_slots": "azSlots"}
 _TIER_PREFIX_KEYS = {
@@ -492,6 +508,7 @@ def parse_settings(
             policy_accounts=read.get("endpointPolicyAccounts"),
         ),
         workers=_workers(read, tuple(zones or ()), instance_type_offer),
+        app_bucket=_app_bucket(read),
     )
 
     network = NetworkOptions(
@@ -668,6 +685,17 @@ def _workers(
         read.fail("workerInstanceType", architecture.value, architecture.reason)
         return options
     return replace(options, architecture=architecture)
+
+
+def _app_bucket(read: _Reader) -> AppBucketOptions | None:
+    if not read.get("appBucket"):
+        read.refuse_unused(
+            ["appBucketAdminRoleArns"],
+            f"there is no app bucket ({PROJECT}:appBucket: false); set {PROJECT}:appBucket: true, or "
+            "remove it",
+        )
+        return None
+    return AppBucketOptions(admin_role_arns=read.get("appBucketAdminRoleArns"))
 
 
 def _vpn(read: _Reader, pattern: Pattern) -> VpnOptions | None:
