@@ -37,6 +37,8 @@ SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 INSTANCE = "aws:ec2/instance:Instance"
 AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
@@ -92,9 +94,12 @@ class Placement:
 
 @dataclass(frozen=True)
 class EndpointView:
+    """A VPC endpoint, or (with `reached`) a bucket whose policy admits data only through an endpoint."""
+
     service: str
     endpoint_type: str
     tiers: tuple[str, ...]
+    reached: str = ""
 
 
 @dataclass(frozen=True)
@@ -343,6 +348,10 @@ def _endpoint_views(index: _Records, subnets: Mapping[str, SubnetView]) -> list[
                 tiers=tuple(t for t in (*TIER_ORDER, UNTAGGED_TIER) if t in tiers),
             )
         )
+    for bucket in index.of_type(S3_BUCKET):
+        policies = index.linking_to(bucket, BUCKET_POLICY, "bucket")
+        if any(r.type == VPC_ENDPOINT for policy in policies for r in index.linked(policy, "policy")):
+            views.append(EndpointView("App bucket", "S3 bucket", (), reached="data via the S3 endpoint"))
     return views
 
 

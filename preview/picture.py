@@ -474,6 +474,7 @@ def _draw_endpoints(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
     )
     for index, endpoint in enumerate(view.endpoints):
         where = f"in {', '.join(endpoint.tiers)} subnets" if endpoint.tiers else "via route tables"
+        where = endpoint.reached or where
         canvas.chip(
             x + 0.12,
             y + 0.55 + index * 0.5,

@@ -42,6 +42,9 @@ _EXPORTS = {
     "Workers": "zappa_vpc.components.workers",
     "WorkersArgs": "zappa_vpc.components.workers",
     "WorkerOptions": "zappa_vpc.plan.options",
+    "AppBucket": "zappa_vpc.components.app_bucket",
+    "AppBucketArgs": "zappa_vpc.components.app_bucket",
+    "AppBucketOptions": "zappa_vpc.plan.options",
     # The choices, each also accepted as its string value.
     "Pattern": "zappa_vpc.plan.options",
     "NatStrategy": "zappa_vpc.plan.options",
