@@ -36,6 +36,10 @@ MAIN_ROUTE_TABLE_ASSOCIATION = "aws:ec2/mainRouteTableAssociation:MainRouteTable
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 INSTANCE = "aws:ec2/instance:Instance"
+AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
+S3_BUCKET = "aws:s3/bucket:Bucket"
+BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DB_SUBNET_GROUP = "aws:rds/subnetGroup:SubnetGroup"
@@ -82,7 +86,7 @@ class SubnetView:
 class Placement:
     """Something that lives in subnets: one subnet for a NAT or an instance, several for a database."""
 
-    kind: str  # nat | bastion | instance | database | proxy | lambda | lambda-group
+    kind: str  # nat | bastion | instance | workers | database | proxy | lambda | lambda-group
     label: str
     detail: str
     subnet_urns: tuple[str, ...]
@@ -90,9 +94,12 @@ class Placement:
 
 @dataclass(frozen=True)
 class EndpointView:
+    """A VPC endpoint, or (with `reached`) a bucket whose policy admits data only through an endpoint."""
+
     service: str
     endpoint_type: str
     tiers: tuple[str, ...]
+    reached: str = ""
 
 
 @dataclass(frozen=True)
@@ -255,6 +262,22 @@ def _placements(index: _Records, subnets: Sequence[SubnetView]) -> list[Placemen
                 index.subnets_of(instance, "subnetId"),
             )
         )
+    templates = {t.properties.get("name"): t for t in index.of_type(LAUNCH_TEMPLATE)}
+    for group in index.of_type(AUTO_SCALING_GROUP):
+        reference = group.properties.get("launchTemplate")
+        template = templates.get(reference.get("name")) if isinstance(reference, Mapping) else None
+        instance_type = _known(template.properties.get("instanceType"), "") if template else ""
+        size = (
+            f"{_count(group.properties.get('minSize'))}-{_count(group.properties.get('maxSize'))} instances"
+        )
+        placements.append(
+            Placement(
+                "workers",
+                "EC2 workers",
+                " · ".join(part for part in (instance_type, size, "Auto Scaling") if part),
+                index.subnets_of(group, "vpcZoneIdentifiers"),
+            )
+        )
     for database in index.of_type(DB_INSTANCE, DB_CLUSTER):
         if database.type == DB_INSTANCE and database.properties.get("clusterIdentifier"):
             continue  # an Aurora member: its cluster is drawn
@@ -279,6 +302,11 @@ def _placements(index: _Records, subnets: Sequence[SubnetView]) -> list[Placemen
             Placement("lambda-group", "Zappa Lambda functions", f"security group {names}", tier_subnets)
         )
     return placements
+
+
+def _count(value: Any) -> str:
+    # Struct numbers arrive as floats.
+    return str(int(value)) if isinstance(value, int | float) and not isinstance(value, bool) else "?"
 
 
 def _admits_port(rule: Mapping[str, Any], port: int) -> bool:
@@ -320,6 +348,10 @@ def _endpoint_views(index: _Records, subnets: Mapping[str, SubnetView]) -> list[
                 tiers=tuple(t for t in (*TIER_ORDER, UNTAGGED_TIER) if t in tiers),
             )
         )
+    for bucket in index.of_type(S3_BUCKET):
+        policies = index.linking_to(bucket, BUCKET_POLICY, "bucket")
+        if any(r.type == VPC_ENDPOINT for policy in policies for r in index.linked(policy, "policy")):
+            views.append(EndpointView("App bucket", "S3 bucket", (), reached="data via the S3 endpoint"))
     return views
 
 

@@ -44,13 +44,14 @@ KIND_COLORS = {
     "nat": NETWORK_COLOR,
     "bastion": COMPUTE_COLOR,
     "instance": COMPUTE_COLOR,
+    "workers": COMPUTE_COLOR,
     "lambda": COMPUTE_COLOR,
     "database": DATABASE_COLOR,
     "proxy": DATABASE_COLOR,
     "lambda-group": SECURITY_COLOR,
 }
 # Single-subnet things share a lane, side by side; the rest get a lane each, in this order.
-_KIND_ORDER = ("nat", "bastion", "instance", "lambda-group", "lambda", "proxy", "database")
+_KIND_ORDER = ("nat", "bastion", "instance", "lambda-group", "lambda", "workers", "proxy", "database")
 
 MARGIN = 0.3
 TIER_LABEL_WIDTH = 1.45
@@ -473,6 +474,7 @@ def _draw_endpoints(canvas: _Canvas, view: NetworkView, frame: _Frame) -> None:
     )
     for index, endpoint in enumerate(view.endpoints):
         where = f"in {', '.join(endpoint.tiers)} subnets" if endpoint.tiers else "via route tables"
+        where = endpoint.reached or where
         canvas.chip(
             x + 0.12,
             y + 0.55 + index * 0.5,
@@ -524,7 +526,11 @@ def _legend_entries(view: NetworkView) -> list[tuple[Patch, str]]:
     networking = bool(view.internet_gateway or view.endpoints or view.vpn or "nat" in kinds)
     candidates = [
         (networking, Patch(facecolor=NETWORK_COLOR, edgecolor=NETWORK_COLOR), "gateway / endpoint"),
-        (bool(kinds & {"bastion", "instance", "lambda"}), Patch(facecolor=COMPUTE_COLOR), "compute"),
+        (
+            bool(kinds & {"bastion", "instance", "workers", "lambda"}),
+            Patch(facecolor=COMPUTE_COLOR),
+            "compute",
+        ),
         (bool(kinds & {"database", "proxy"}), Patch(facecolor=DATABASE_COLOR), "database"),
         (
             "lambda-group" in kinds,

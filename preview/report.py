@@ -37,7 +37,7 @@ EXIT_ERROR = 2  # no verdict: bad settings, a stack that does not exist, a polic
 COST_OUTPUT = "monthly_cost_estimate"
 # The AWS services whose fixed charges the estimate models (zappa_vpc/plan/costs.py); what other
 # programs create elsewhere (S3, Lambda, ElastiCache...) is named as left out, not priced at zero.
-_COST_MODELLED_SERVICES = ("ec2", "vpc", "rds", "iam", "cloudwatch")
+_COST_MODELLED_SERVICES = ("ec2", "vpc", "rds", "iam", "cloudwatch", "autoscaling")
 
 
 def _cost_section(run: StackRun, cost: CostEstimate) -> Section:

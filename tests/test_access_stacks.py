@@ -104,6 +104,8 @@ def test_database_admits_only_the_lambda_bastion_proxy_and_admin_networks(stack_
     bastions = [r for r in run.of_type(SECURITY_GROUP) if r.name.endswith("-bastion-sg")]
     for bastion in bastions:
         expected[bastion.name] = (5432, 5432)
+    if run.config.get("zappa-vpc:workersReachDatabase") == "true":
+        expected[group_named(run, "-workers-security-group").name] = (5432, 5432)
     for admin_network in json.loads(run.config.get("zappa-vpc:databaseAdminCidrs", "[]")):
         expected[admin_network] = (5432, 5432)
     assert ingress_sources(run, group) == expected, group.urn

@@ -325,3 +325,24 @@ def test_the_estimate_names_cloudwatch_logs_for_database_exports_and_flow_logs(s
     logs = "CloudWatch Logs ingestion 0.5 USD/GB and storage 0.03 USD/GB-month"
     assert f"RDS log exports (postgresql, upgrade): {logs} for as long as they are kept" in prod.excluded
     assert any(item.startswith("VPC flow logs: ") and logs in item for item in prod.excluded), prod.excluded
+
+
+def test_workers_are_priced_at_the_groups_minimum_size_with_their_volumes(stack_run):
+    run = stack_run(
+        "dev", {"zappa-vpc:workers": True, "zappa-vpc:workerMinSize": 3, "zappa-vpc:workerMaxSize": 5}
+    )
+    estimate = estimate_of(run)
+    workers = [each for each in estimate.lines if each.category == Category.WORKERS]
+    assert [(each.item, each.quantity) for each in workers] == [
+        ("EC2 instance t4g.small", 3),
+        ("EBS root volume (gp3)", 24),
+    ]
+    assert estimate.subtotal(Category.WORKERS) == pytest.approx(3 * 0.0168 * 730 + 24 * 0.08)
+    # Private: no public IPv4 charge beyond the bastion's.
+    assert line(estimate, "Public IPv4 address (EC2 instance)").resources == ("dev-bastion-instance",)
+
+
+def test_the_app_bucket_is_listed_as_usage_priced(stack_run):
+    assert not any("app bucket" in item for item in estimate_of(stack_run("dev")).excluded)
+    excluded = estimate_of(stack_run("dev", {"zappa-vpc:appBucket": True})).excluded
+    assert "S3 storage and requests of the app bucket (per GB-month and per request)" in excluded

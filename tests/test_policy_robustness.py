@@ -100,6 +100,12 @@ def every_type_stack() -> StackBuilder:
         prefixListIds=[Ref("office")],
     )
     b.add(aws.SECURITY_GROUP_EGRESS_RULE, "egress", securityGroupId=Ref("app-db-sg"), ipProtocol="-1")
+    b.add(
+        aws.LAUNCH_TEMPLATE,
+        "workers",
+        networkInterfaces=[{"associatePublicIpAddress": "false", "securityGroups": [Ref("app-lambda-sg")]}],
+        metadataOptions={"httpTokens": "required"},
+    )
     b.add(aws.DB_SUBNET_GROUP, "aurora-subnets", subnetIds=[Ref("app-private-a"), Ref("app-private-b")])
     b.add(
         aws.RDS_CLUSTER,

@@ -140,3 +140,21 @@ def test_text_is_measured_as_its_outline_measures_for_every_label_a_picture_draw
         properties = FontProperties(family=picture.FONT, weight="bold" if bold else "normal")
         outline = TextPath((0, 0), text, size=size, prop=properties).get_extents().width / 72
         assert measure(text, size, bold) == pytest.approx(outline, abs=1e-9), repr(text)
+
+
+def test_workers_span_the_private_subnets_with_their_type_and_size(
+    stack_run: Callable[..., StackRun],
+) -> None:
+    view = describe_network(stack_run("dev", {"zappa-vpc:workers": True}).records, "dev")
+    (workers,) = [p for p in view.placements if p.kind == "workers"]
+    assert workers.detail == "t4g.small · 1-2 instances · Auto Scaling"
+    private = {s.urn for s in view.subnets if s.tier == "private"}
+    assert set(workers.subnet_urns) == private and len(private) == 2
+
+
+def test_the_app_bucket_shows_in_the_endpoints_panel(stack_run: Callable[..., StackRun]) -> None:
+    without = describe_network(stack_run("dev").records, "dev")
+    assert not [e for e in without.endpoints if e.service == "App bucket"]
+    view = describe_network(stack_run("dev", {"zappa-vpc:appBucket": True}).records, "dev")
+    (bucket,) = [e for e in view.endpoints if e.service == "App bucket"]
+    assert bucket.reached == "data via the S3 endpoint"

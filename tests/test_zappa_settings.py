@@ -76,9 +76,14 @@ def test_every_stacks_fragment_points_at_what_the_stack_built(stack_run, stack):
     if "database_secret_arn" in outputs:
         assert fragment["environment_variables"] == outputs["zappa_environment"]
         assert fragment["environment_variables"]["DATABASE_HOST"] == outputs["database_host"]
-        (statement,) = fragment["extra_permissions"]
+        statement = fragment["extra_permissions"][0]
         assert statement["Resource"] == outputs["database_secret_arn"]
-    else:
+    if "app_bucket_name" in outputs:
+        assert fragment["environment_variables"]["APP_BUCKET"] == outputs["app_bucket_name"]
+        assert fragment["environment_variables"]["APP_BUCKET_VPCE_ID"] == outputs["app_bucket_vpce_id"]
+        buckets = [s["Resource"] for s in fragment["extra_permissions"] if s["Sid"].startswith("ZappaVpcApp")]
+        assert buckets == [f"{outputs['app_bucket_arn']}/*", outputs["app_bucket_arn"]]
+    if "database_secret_arn" not in outputs and "app_bucket_name" not in outputs:
         assert "environment_variables" not in fragment and "extra_permissions" not in fragment
     private_api = "private_api_endpoint_id" in outputs
     assert ("endpoint_configuration" in fragment) == private_api == ("apigateway_policy" in fragment)

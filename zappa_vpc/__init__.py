@@ -39,6 +39,12 @@ _EXPORTS = {
     "Bastion": "zappa_vpc.components.bastion",
     "BastionArgs": "zappa_vpc.components.bastion",
     "BastionOptions": "zappa_vpc.plan.options",
+    "Workers": "zappa_vpc.components.workers",
+    "WorkersArgs": "zappa_vpc.components.workers",
+    "WorkerOptions": "zappa_vpc.plan.options",
+    "AppBucket": "zappa_vpc.components.app_bucket",
+    "AppBucketArgs": "zappa_vpc.components.app_bucket",
+    "AppBucketOptions": "zappa_vpc.plan.options",
     # The choices, each also accepted as its string value.
     "Pattern": "zappa_vpc.plan.options",
     "NatStrategy": "zappa_vpc.plan.options",

@@ -21,6 +21,7 @@ NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
 EGRESS_ONLY_GATEWAY = "aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway"
 TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 SECURITY_GROUP_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -74,6 +75,7 @@ _LABELS = {
     RDS_CLUSTER_INSTANCE: "RDS cluster instance",
     DB_SUBNET_GROUP: "DB subnet group",
     LAMBDA_FUNCTION: "Lambda function",
+    LAUNCH_TEMPLATE: "launch template",
 }
 
 # Every type a rule reads: the rest of a stack never needs to be looked at.

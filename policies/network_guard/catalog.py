@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import availability, database, hygiene
+from . import availability, database, hygiene, instances
 from .rules import Rule
 
 PACK_NAME = "vpc-network-guard"
@@ -11,4 +11,4 @@ PACK_DESCRIPTION = (
     "internet; follows references through the stack's dependency graph, so it decides on a first preview."
 )
 
-RULES: tuple[Rule, ...] = database.RULES + availability.RULES + hygiene.RULES
+RULES: tuple[Rule, ...] = database.RULES + availability.RULES + hygiene.RULES + instances.RULES

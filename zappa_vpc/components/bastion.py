@@ -8,13 +8,10 @@ import pulumi
 import pulumi_aws as aws
 
 from zappa_vpc.components.ingress import cidr_ingress_rule
-from zappa_vpc.components.naming import aws_name
-from zappa_vpc.plan.iam import assume_role_policy
-from zappa_vpc.plan.names import IAM_ROLE_NAME
+from zappa_vpc.components.instance import amazon_linux_image, ssm_instance_profile
 from zappa_vpc.plan.options import BastionAccess, BastionOptions, require_valid
 
 SSH_PORT = 22
-SSM_MANAGED_POLICY = "policy/AmazonSSMManagedInstanceCore"
 
 
 @dataclass(frozen=True)
@@ -75,32 +72,10 @@ class Bastion(pulumi.ComponentResource):
                     parent=self,
                 )
 
-        role = aws.iam.Role(
-            f"{name}-role",
-            name=aws_name(f"{name}-role", IAM_ROLE_NAME),
-            assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
-            opts=child,
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-ssm-policy",
-            role=role.name,
-            # The partition makes it work in GovCloud and China as well.
-            policy_arn=aws.get_partition_output().partition.apply(
-                lambda partition: f"arn:{partition}:iam::aws:{SSM_MANAGED_POLICY}"
-            ),
-            opts=child,
-        )
-        profile = aws.iam.InstanceProfile(f"{name}-profile", role=role.name, opts=child)
-        image = aws.ec2.get_ami_output(
-            most_recent=True,
-            owners=["amazon"],
-            filters=[
-                aws.ec2.GetAmiFilterArgs(name="name", values=[f"al2023-ami-2023.*-{options.architecture}"])
-            ],
-        )
+        profile = ssm_instance_profile(name, self)
         self.instance = aws.ec2.Instance(
             f"{name}-instance",
-            ami=image.id,
+            ami=amazon_linux_image(options.architecture),
             instance_type=options.instance_type,
             subnet_id=args.subnet_id,
             vpc_security_group_ids=[self.security_group.id],

@@ -255,7 +255,15 @@ class VpcNetwork(pulumi.ComponentResource):
         """What ServiceAccess builds on here, with `args` checked against this network as the stack checks."""
         lambda_tier = self.options.traits.lambda_tier
         return AccessTarget(
-            options=access_options(component, self.PATTERN, self.options.availability_zones, self.args, args),
+            options=access_options(
+                component,
+                self.PATTERN,
+                self.options.availability_zones,
+                self.args,
+                args,
+                # Only for workers: the bastion's type was looked up with the network.
+                instance_type_offer if args.workers else None,
+            ),
             vpc_id=self.vpc.id,
             lambda_subnet_ids=[s.id for s in self.subnets[lambda_tier]],
             data_subnet_ids=[s.id for s in self.subnets.get(Tier.DATA, [])],

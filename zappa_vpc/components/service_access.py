@@ -6,13 +6,16 @@ from dataclasses import dataclass
 
 import pulumi
 
+from zappa_vpc.components.app_bucket import AppBucket, AppBucketArgs
 from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs, proxy_secrets_egress
 from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
 from zappa_vpc.components.existing_network import ExistingNetwork
 from zappa_vpc.components.network import AccessTarget, VpcNetwork
+from zappa_vpc.components.workers import Workers, WorkersArgs
 from zappa_vpc.plan.access_info import (
     BastionHost,
     DatabaseAccess,
+    app_bucket_environment,
     app_environment,
     client_command,
     lambda_vpc_config,
@@ -39,7 +42,8 @@ class ServiceAccessArgs(AccessArgs):
 
 
 class ServiceAccess(pulumi.ComponentResource):
-    """The private database (admitting the Lambda and the bastion only) and the VPC endpoints.
+    """The private database (admitting the Lambda and the bastion only, and the workers when asked), the VPC
+    endpoints, and the workers (admitting the Lambda only).
 
     `outputs` holds what users need: database host, port and secret ARN, the Zappa environment, the tunnel
     and client commands, the endpoint ids, and `zappa_settings`, the whole Zappa stage fragment. Structured
@@ -55,12 +59,25 @@ class ServiceAccess(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.options = target.options
 
+        self.workers = None
+        worker_options = target.options.workers
+        if worker_options is not None:
+            self.workers = Workers(
+                f"{name}-workers",
+                WorkersArgs(
+                    worker_options, target.vpc_id, target.lambda_subnet_ids, target.lambda_security_group_id
+                ),
+                child,
+            )
+
         self.database = None
         database_options = target.options.database
         if database_options is not None:
             clients = {"lambda": target.lambda_security_group_id}
             if target.bastion is not None:
                 clients["bastion"] = target.bastion.security_group.id
+            if self.workers is not None and self.workers.options.reach_database:
+                clients["workers"] = self.workers.security_group.id
             self.database = PrivateDatabase(
                 f"{name}-db",
                 PrivateDatabaseArgs(database_options, target.vpc_id, target.data_subnet_ids, clients),
@@ -74,6 +91,8 @@ class ServiceAccess(pulumi.ComponentResource):
         endpoint_clients = {"lambda": target.lambda_security_group_id}
         if target.bastion is not None:
             endpoint_clients["bastion"] = target.bastion.security_group.id
+        if self.workers is not None:
+            endpoint_clients["workers"] = self.workers.security_group.id
         if self.database is not None and self.database.proxy_security_group is not None:
             endpoint_clients["database-proxy"] = self.database.proxy_security_group.id
         self.endpoints = VpcEndpoints(
@@ -104,6 +123,11 @@ class ServiceAccess(pulumi.ComponentResource):
             "gateway_endpoint_ids": {service: e.id for service, e in self.endpoints.gateway.items()},
             "interface_endpoint_ids": {service: e.id for service, e in self.endpoints.interface.items()},
         }
+        if self.workers is not None:
+            self.outputs |= {
+                "workers_security_group_id": self.workers.security_group.id,
+                "workers_auto_scaling_group_name": self.workers.group.name,
+            }
         private_api = self.endpoints.private_api
         if private_api is not None:
             self.outputs |= {
@@ -114,12 +138,29 @@ class ServiceAccess(pulumi.ComponentResource):
             }
         if self.database is not None:
             self.outputs |= self._database_outputs(args.region, target, self.database)
+        self.app_bucket = None
+        bucket_arns = None
+        if target.options.app_bucket is not None:
+            # Required with a bucket (ServiceAccessOptions.choice_problems).
+            endpoint_id = self.endpoints.gateway["s3"].id
+            self.app_bucket = AppBucket(
+                f"{name}-app-bucket", AppBucketArgs(target.options.app_bucket, endpoint_id), child
+            )
+            bucket_arns = (self.app_bucket.bucket_arn, pulumi.Output.concat(self.app_bucket.bucket_arn, "/*"))
+            environment = app_bucket_environment(self.app_bucket.bucket_name, endpoint_id)
+            self.outputs |= {
+                "app_bucket_name": self.app_bucket.bucket_name,
+                "app_bucket_arn": self.app_bucket.bucket_arn,
+                "app_bucket_vpce_id": endpoint_id,
+                "zappa_environment": {**self.outputs.get("zappa_environment", {}), **environment},
+            }
         self.outputs["zappa_settings"] = zappa_stage_fragment(
             args.region,
             lambda_vpc_config(target.lambda_subnet_ids, target.lambda_security_group_id),
             environment=self.outputs.get("zappa_environment"),
             secret_arn=self.database.secret_arn if self.database is not None else None,
             private_api=private_api is not None,
+            bucket_arns=bucket_arns,
         )
         self.register_outputs(self.outputs)
 

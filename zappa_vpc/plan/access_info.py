@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from zappa_vpc.plan.iam import APP_BUCKET_ACTIONS
 from zappa_vpc.plan.options import BastionAccess, DatabaseEngine
 
 # The master user RDS creates; its password lives only in the RDS-managed secret (key `password`).
@@ -36,6 +37,8 @@ RDS_CA_BUNDLE_FILE = "rds-ca-bundle.pem"
 # Where Zappa's `apigateway_policy` points: a file beside zappa_settings.json.
 APIGATEWAY_POLICY_FILE = "apigateway_resource_policy.json"
 READ_SECRET_SID = "ZappaVpcReadDatabaseSecret"
+APP_BUCKET_OBJECTS_SID = "ZappaVpcAppBucketObjects"
+APP_BUCKET_LIST_SID = "ZappaVpcAppBucketList"
 
 # A plain string or a Pulumi Output: the Zappa structures are built the same way from either.
 V = TypeVar("V")
@@ -237,6 +240,25 @@ def read_secret_permissions(secret_arn: V) -> list[dict[str, object]]:
     ]
 
 
+def app_bucket_environment(bucket_name: V, endpoint_id: V) -> dict[str, V]:
+    """The app bucket for the Zappa app: its name, and the S3 gateway endpoint its data is reached through."""
+    return {"APP_BUCKET": bucket_name, "APP_BUCKET_VPCE_ID": endpoint_id}
+
+
+def app_bucket_permissions(bucket_arn: V, objects: V) -> list[dict[str, object]]:
+    """Zappa's `extra_permissions` for the app bucket: its `objects` (`<bucket arn>/*`) read, written and
+    deleted, the bucket listed; nothing else (no ACLs, no bucket settings). Sids as for the secret's."""
+    return [
+        {
+            "Sid": APP_BUCKET_OBJECTS_SID,
+            "Effect": "Allow",
+            "Action": list(APP_BUCKET_ACTIONS),
+            "Resource": objects,
+        },
+        {"Sid": APP_BUCKET_LIST_SID, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket_arn},
+    ]
+
+
 def private_api_resource_policy(endpoint_id: V) -> dict[str, object]:
     """The API Gateway resource policy for Zappa's `apigateway_policy` file: the API answers only calls that
     come through the private API endpoint, whatever else reaches API Gateway."""
@@ -265,6 +287,7 @@ def zappa_stage_fragment(
     environment: Mapping[str, object] | None = None,
     secret_arn: object | None = None,
     private_api: bool = False,
+    bucket_arns: tuple[object, object] | None = None,
 ) -> dict[str, object]:
     """The keys of a Zappa stage this stack decides, as Zappa reads them (zappa/cli.py `load_settings`).
 
@@ -274,8 +297,13 @@ def zappa_stage_fragment(
     fragment: dict[str, object] = {"aws_region": region, "vpc_config": dict(vpc_config)}
     if environment is not None:
         fragment["environment_variables"] = dict(environment)
+    permissions = []
     if secret_arn is not None:
-        fragment["extra_permissions"] = read_secret_permissions(secret_arn)
+        permissions += read_secret_permissions(secret_arn)
+    if bucket_arns is not None:  # the bucket's ARN and its objects'
+        permissions += app_bucket_permissions(*bucket_arns)
+    if permissions:
+        fragment["extra_permissions"] = permissions
     if private_api:
         fragment["endpoint_configuration"] = ["PRIVATE"]
         fragment["apigateway_policy"] = APIGATEWAY_POLICY_FILE

@@ -139,9 +139,19 @@ class AccessArgs(_ConfigArgs):
     private_api_cidrs: Sequence[str] = _default("privateApiCidrs")
     interface_endpoints: Sequence[str] = _default("interfaceEndpoints")
     endpoint_policy_accounts: Sequence[str] = _default("endpointPolicyAccounts")
+    workers: bool = _default("workers")
+    worker_instance_type: str = _default("workerInstanceType")
+    worker_min_size: int = _default("workerMinSize")
+    worker_max_size: int = _default("workerMaxSize")
+    worker_ports: Sequence[int] = _default("workerPorts")
+    workers_reach_database: bool = _default("workersReachDatabase")
+    app_bucket: bool = _default("appBucket")
+    app_bucket_admin_role_arns: Sequence[str] = _default("appBucketAdminRoleArns")
 
 
-_document(AccessArgs, "What the Lambda reaches privately on a network: the database and AWS endpoints.")
+_document(
+    AccessArgs, "What the Lambda reaches privately on a network: the database, AWS endpoints and workers."
+)
 
 # Every config key but the pattern is a field of exactly one of the two args (a test holds this).
 NETWORK_KEYS = tuple(VpcArgs._keys().values())
@@ -196,13 +206,19 @@ def network_options(
 
 
 def access_options(
-    component: str, pattern: Pattern, zones: Sequence[str], network_args: VpcArgs, args: AccessArgs
+    component: str,
+    pattern: Pattern,
+    zones: Sequence[str],
+    network_args: VpcArgs,
+    args: AccessArgs,
+    instance_type_offer: InstanceTypeLookup | None = None,
 ) -> ServiceAccessOptions:
-    """The validated access of `args` on the network of `network_args` in `zones`, checked against it."""
+    """The validated access of `args` on the network of `network_args` in `zones`, checked against it;
+    `instance_type_offer` says where the workers' type is offered and its architectures."""
     raw = {
         "pattern": pattern.value,
         **network_args.config(),
         "availabilityZones": _config_string(zones),
         **args.config(),
     }
-    return _validated(component, raw, "the region", _NO_ZONES_NEEDED).access
+    return _validated(component, raw, "the region", _NO_ZONES_NEEDED, instance_type_offer).access

@@ -31,6 +31,9 @@ VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 DB_INSTANCE = "aws:rds/instance:Instance"
 DB_PROXY = "aws:rds/proxy:Proxy"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+AUTO_SCALING_GROUP = "aws:autoscaling/group:Group"
+S3_BUCKET = "aws:s3/bucket:Bucket"
 
 # The Amazon Linux 2023 AMI's root volume when the program does not size it.
 DEFAULT_ROOT_VOLUME_GB = 8
@@ -47,6 +50,7 @@ Per = Literal["hour", "month"]
 class Category(StrEnum):
     NETWORK = "network"
     BASTION = "bastion"
+    WORKERS = "workers"
     DATABASE = "database"
 
 
@@ -147,7 +151,11 @@ def estimate_monthly_cost(
 ) -> CostEstimate:
     """The fixed monthly cost of `resources` at `prices`; `region` is where the stack deploys, if known."""
     planned = list(resources)
-    pricer = _Pricer(prices, [r for r in planned if r.type == DB_INSTANCE])
+    pricer = _Pricer(
+        prices,
+        [r for r in planned if r.type == DB_INSTANCE],
+        {r.properties.get("name"): r for r in planned if r.type == LAUNCH_TEMPLATE},
+    )
     lines = [line for resource in planned for line in pricer.lines_for(resource)]
     warnings = []
     if region and region != prices.region:
@@ -206,13 +214,20 @@ def _is_number(value: Any) -> bool:
 class _Pricer:
     """Turns one planned resource into its cost lines."""
 
-    def __init__(self, prices: PriceTable, database_instances: list[PlannedResource]) -> None:
+    def __init__(
+        self,
+        prices: PriceTable,
+        database_instances: list[PlannedResource],
+        launch_templates: Mapping[Any, PlannedResource],
+    ) -> None:
         self.prices = prices
         self.database_instances = database_instances
+        self.launch_templates = launch_templates
         self.by_type: dict[str, Callable[[PlannedResource], list[CostLine]]] = {
             NAT_GATEWAY: self.nat_gateway,
             ELASTIC_IP: self.elastic_ip,
             EC2_INSTANCE: self.ec2_instance,
+            AUTO_SCALING_GROUP: self.auto_scaling_group,
             VPC_ENDPOINT: self.vpc_endpoint,
             VPN_CONNECTION: self.vpn_connection,
             DB_INSTANCE: self.database_instance,
@@ -306,13 +321,50 @@ class _Pricer:
 
     def ec2_instance(self, resource: PlannedResource) -> list[CostLine]:
         properties = resource.properties
-        instance_type = properties.get("instanceType")
+        root = properties.get("rootBlockDevice")
+        lines = self.instances(Category.BASTION, resource, properties.get("instanceType"), root, 1)
+        if properties.get("associatePublicIpAddress") is True:
+            lines.append(self.public_ipv4(Category.BASTION, "EC2 instance", resource))
+        return lines
+
+    def auto_scaling_group(self, resource: PlannedResource) -> list[CostLine]:
+        """Its launch template's instances and root volumes at the group's minimum size: what always runs.
+        The template is found by the name the group launches (an id is unknown on a first preview)."""
+        properties = resource.properties
+        reference = properties.get("launchTemplate")
+        name = reference.get("name") if isinstance(reference, Mapping) else None
+        template = self.launch_templates.get(name) if _known(name) else None
+        size = properties.get("minSize")
+        if template is None or not _is_number(size):
+            why = "its launch template is not known" if template is None else "its size is not known"
+            line = self.line(
+                Category.WORKERS,
+                "Auto Scaling group instances",
+                resource,
+                unit="instance",
+                unit_price=None,
+                note=f"{why} until deployment",
+            )
+            return [line]
+        mappings = template.properties.get("blockDeviceMappings")
+        root = (
+            next((m.get("ebs") for m in mappings if isinstance(m, Mapping)), None)
+            if isinstance(mappings, list)
+            else None
+        )
+        return self.instances(Category.WORKERS, resource, template.properties.get("instanceType"), root, size)
+
+    def instances(
+        self, category: Category, resource: PlannedResource, instance_type: Any, root: Any, count: float
+    ) -> list[CostLine]:
+        """`count` instances of `instance_type`, each with its `root` volume (8 GiB gp3 if unset)."""
         hourly = self.prices.ec2_instance_hourly.get(instance_type) if _known(instance_type) else None
         lines = [
             self.line(
-                Category.BASTION,
+                category,
                 f"EC2 instance {instance_type if _known(instance_type) else '(type not known yet)'}",
                 resource,
+                quantity=count,
                 unit="instance",
                 unit_price=hourly,
                 note=""
@@ -320,22 +372,20 @@ class _Pricer:
                 else _missing(instance_type, f'ec2InstanceHourly["{instance_type}"]', "instance type"),
             )
         ]
-        root = properties.get("rootBlockDevice")
         root = root if isinstance(root, dict) else {}
         volume_type = root.get("volumeType", DEFAULT_ROOT_VOLUME_TYPE)
+        size = root.get("volumeSize", DEFAULT_ROOT_VOLUME_GB)
         lines.append(
             self.storage(
-                Category.BASTION,
+                category,
                 f"EBS root volume ({volume_type})",
                 resource,
-                size=root.get("volumeSize", DEFAULT_ROOT_VOLUME_GB),
+                size=size * count if _is_number(size) else size,
                 gb_month=self.prices.ebs_gb_month.get(volume_type) if _known(volume_type) else None,
                 missing_price=_missing(volume_type, f'ebsGbMonth["{volume_type}"]', "volume type"),
                 note="" if "volumeSize" in root else f"{DEFAULT_ROOT_VOLUME_GB} GiB, the AMI's default size",
             )
         )
-        if properties.get("associatePublicIpAddress") is True:
-            lines.append(self.public_ipv4(Category.BASTION, "EC2 instance", resource))
         return lines
 
     def vpc_endpoint(self, resource: PlannedResource) -> list[CostLine]:
@@ -558,6 +608,8 @@ def _excluded(resources: list[PlannedResource], prices: PriceTable) -> tuple[str
     )
     if exported:
         excluded.append(f"RDS log exports ({', '.join(exported)}): {logs}")
+    if S3_BUCKET in types:
+        excluded.append("S3 storage and requests of the app bucket (per GB-month and per request)")
     if DB_INSTANCE in types:
         excluded.append(
             "RDS backups beyond the free allowance (the allocated storage), and CPU credits above baseline "

@@ -68,3 +68,52 @@ def flow_log_role_policy(log_group_arn: str) -> str:
         {"Effect": "Allow", "Action": sorted(listing), "Resource": region_groups},
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+# What "data access" means for the app bucket: reading, writing, deleting and listing objects (and their
+# versions, tags and ACLs), the actions the Lambda is granted. Bucket configuration (policy, versioning,
+# encryption) is left to IAM, so the deployer can always fix the policy.
+BUCKET_DATA_ACTIONS = (
+    "s3:GetObject*",
+    "s3:PutObject*",
+    "s3:DeleteObject*",
+    "s3:ListBucket*",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+    "s3:RestoreObject",
+)
+# What the app itself needs on its bucket (Zappa `extra_permissions`): objects and listing, no ACLs.
+APP_BUCKET_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+
+
+def app_bucket_policy(bucket_arn: str, endpoint_id: str, admin_role_arns: Sequence[str]) -> str:
+    """The app bucket's policy: deny anything without TLS; deny data access that does not come through
+    `endpoint_id` (the VPC's S3 gateway endpoint), unless the caller is one of `admin_role_arns`.
+
+    Deny statements only: grants stay with IAM. `aws:SourceVpce` is set only on requests through a VPC
+    endpoint; `aws:PrincipalArn` of an assumed role is the role's ARN (IAM user guide, "AWS global condition
+    context keys"). Conditions of one statement must all hold, so an admin role is denied nothing here.
+    """
+    resources = [bucket_arn, f"{bucket_arn}/*"]
+    outside: dict[str, object] = {"StringNotEquals": {"aws:SourceVpce": endpoint_id}}
+    if admin_role_arns:
+        outside["ArnNotLike"] = {"aws:PrincipalArn": list(admin_role_arns)}
+    statements = [
+        {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": resources,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+        {
+            "Sid": "DenyDataAccessOutsideTheVpc",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": list(BUCKET_DATA_ACTIONS),
+            "Resource": resources,
+            "Condition": outside,
+        },
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})

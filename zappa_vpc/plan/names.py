@@ -48,6 +48,11 @@ SECURITY_GROUP_NAME = NameRule("security group name", 255, forbidden_prefix="sg-
 # The final DB snapshot's identifier: at most 255 characters (terraform-provider-aws aws_db_instance
 # final_snapshot_identifier: a letter first, letters, digits and hyphens, no `--`, no trailing `-`).
 DB_SNAPSHOT_IDENTIFIER = NameRule("DB snapshot identifier", 255)
+# S3 bucket naming rules (S3 user guide, "General purpose bucket naming rules"): 3 to 63 lower-case letters,
+# digits, dots and hyphens, a letter or digit first; unique across all of AWS.
+S3_BUCKET_NAME = NameRule("S3 bucket name", 63)
+# CreateLaunchTemplate LaunchTemplateName: 3 to 128 characters of [a-zA-Z0-9().-/_], unique in the region.
+LAUNCH_TEMPLATE_NAME = NameRule("launch template name", 128)
 
 
 def short_hash(text: str) -> str:

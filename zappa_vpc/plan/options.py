@@ -232,6 +232,12 @@ def bastion_placement(
             f"no zone of this network ({', '.join(zones)}) offers it (or EC2 does not know it); "
             "choose a type they offer, such as t4g.nano or t3.nano",
         )
+    architecture = image_architecture(instance_type, offer)
+    return architecture if isinstance(architecture, Problem) else (offered[0], architecture)
+
+
+def image_architecture(instance_type: str, offer: InstanceTypeOffer) -> str | Problem:
+    """The Amazon Linux 2023 image architecture to run `instance_type` on, preferring Graviton."""
     architecture = next((a for a in IMAGE_ARCHITECTURES if a in offer.architectures), None)
     if architecture is None:
         return Problem(
@@ -240,7 +246,82 @@ def bastion_placement(
             f"supports {', '.join(offer.architectures) or 'no architecture'}, and Amazon Linux 2023 has "
             f"images for {' and '.join(IMAGE_ARCHITECTURES)} only; choose such a type, such as t4g.nano",
         )
-    return offered[0], architecture
+    return architecture
+
+
+def worker_architecture(
+    instance_type: str, zones: tuple[str, ...], offer: InstanceTypeOffer
+) -> str | Problem:
+    """The image architecture for workers of `instance_type`, which every one of `zones` must offer: the
+    Auto Scaling group spreads them over all the Lambda's zones."""
+    missing = [zone for zone in zones if zone not in offer.zones]
+    if missing:
+        return Problem(
+            "instance_type",
+            instance_type,
+            f"not offered in {', '.join(missing)} (or EC2 does not know it), and the workers run in "
+            "every zone of the network; choose a type every zone offers, such as t4g.small or t3.small",
+        )
+    return image_architecture(instance_type, offer)
+
+
+# Ports workers may not list: they are reached through SSM Session Manager, never by SSH or RDP.
+WORKER_ADMIN_PORTS = {22: "SSH", 3389: "RDP"}
+
+
+@dataclass(frozen=True)
+class WorkerOptions:
+    """EC2 instances for long-running processes the Lambda talks to, in the Lambda's private subnets.
+
+    instance_type: t4g.small by default: Graviton (the cheapest per vCPU), 2 GiB for a Django worker.
+    min_size / max_size: the Auto Scaling group's bounds; 1 and 2 by default (one running, room to replace).
+    ports: TCP ports the Lambda reaches them on (8080 by default, an app server behind no proxy); the
+        workers' security group admits the Lambda's group on these and nothing else. Never 22 or 3389:
+        shells go through SSM Session Manager, which needs no inbound rule.
+    reach_database: the database admits the workers' group too (off by default).
+    architecture: the image's; from the instance type (EC2 DescribeInstanceTypes), as for the bastion.
+    """
+
+    instance_type: str = "t4g.small"
+    min_size: int = 1
+    max_size: int = 2
+    ports: tuple[int, ...] = (8080,)
+    reach_database: bool = False
+    architecture: str = "arm64"
+
+    def problems(self) -> list[Problem]:
+        problems = []
+        if self.min_size < 0:
+            problems.append(Problem("min_size", self.min_size, "use 0 or more"))
+        if self.max_size < 1:
+            problems.append(Problem("max_size", self.max_size, "use 1 or more"))
+        elif self.min_size > self.max_size:
+            problems.append(
+                Problem("min_size", self.min_size, f"is more than max_size ({self.max_size}); lower it")
+            )
+        if not self.ports:
+            problems.append(
+                Problem("ports", [], "list the ports the Lambda reaches the workers on, e.g. [8080]")
+            )
+        for index, port in enumerate(self.ports):
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                problems.append(Problem(f"ports[{index}]", port, "a TCP port is a whole number, 1 to 65535"))
+            elif port in WORKER_ADMIN_PORTS:
+                problems.append(
+                    Problem(
+                        f"ports[{index}]",
+                        port,
+                        f"opens {WORKER_ADMIN_PORTS[port]} to the Lambda; reach the workers' shell through "
+                        "SSM Session Manager (aws ssm start-session), which needs no inbound port",
+                    )
+                )
+        if len(set(self.ports)) != len(self.ports):
+            problems.append(Problem("ports", list(self.ports), "lists a port twice"))
+        if self.architecture not in IMAGE_ARCHITECTURES:
+            problems.append(
+                Problem("architecture", self.architecture, f"use one of: {', '.join(IMAGE_ARCHITECTURES)}")
+            )
+        return problems
 
 
 # Customer gateway ASNs AWS accepts, and the private ranges allowed on the Amazon side.
@@ -800,6 +881,8 @@ INTERFACE_ENDPOINT_SERVICES: dict[str, EndpointService] = {
     "bedrock-runtime": EndpointService(),
 }
 GATEWAY_ENDPOINT_SERVICES = frozenset({"s3", "dynamodb"})
+# What the SSM agent calls (AWS Systems Manager user guide, "Use VPC endpoints for Systems Manager").
+SSM_AGENT_ENDPOINTS = ("ssm", "ssmmessages", "ec2messages")
 # API Gateway's endpoint service, for a private API: built from `private_api_cidrs`, never from the list.
 PRIVATE_API_SERVICE = "execute-api"
 _PRIVATE_API = EndpointService(china_prefix=True)
@@ -872,12 +955,44 @@ class EndpointOptions:
         return problems
 
 
+_ROLE_ARN = re.compile(r"arn:aws(-[a-z]+)*:iam::\d{12}:role/[\w+=,.@/-]+")
+
+
+@dataclass(frozen=True)
+class AppBucketOptions:
+    """A private S3 bucket for the app: public access blocked, SSE-S3, versioned, TLS only, and data access
+    (get, put, delete, list) only through this VPC's S3 gateway endpoint.
+
+    admin_role_arns: IAM roles exempt from the endpoint condition (not from TLS), so deployers and admins
+        can still reach the data from outside the VPC; none by default. Bucket settings (policy,
+        versioning, encryption) are never restricted, so whoever deploys the stack is never locked out.
+    """
+
+    admin_role_arns: tuple[str, ...] = ()
+
+    def problems(self) -> list[Problem]:
+        problems = [
+            Problem(
+                f"admin_role_arns[{index}]",
+                arn,
+                "not an IAM role ARN; use arn:aws:iam::<account id>:role/<name>",
+            )
+            for index, arn in enumerate(self.admin_role_arns)
+            if not _ROLE_ARN.fullmatch(arn)
+        ]
+        if len(set(self.admin_role_arns)) != len(self.admin_role_arns):
+            problems.append(Problem("admin_role_arns", list(self.admin_role_arns), "lists a role twice"))
+        return problems
+
+
 @dataclass(frozen=True)
 class ServiceAccessOptions:
     """What the Lambda reaches privately: the database and AWS services. Checked against the network."""
 
     database: DatabaseOptions | None = None
     endpoints: EndpointOptions = field(default_factory=EndpointOptions)
+    workers: WorkerOptions | None = None
+    app_bucket: AppBucketOptions | None = None
 
     def problems(self, network: NetworkOptions) -> list[Problem]:
         return self.choice_problems(network) + self.address_problems(network)
@@ -916,6 +1031,19 @@ class ServiceAccessOptions:
                 )
             )
         reaches_internet = traits.internet_gateway and network.nat is not NatStrategy.NONE
+        if self.workers is not None:
+            problems += self._worker_problems(network, reaches_internet)
+        if self.app_bucket is not None:
+            problems += [_nested("app_bucket", p) for p in self.app_bucket.problems()]
+            if "s3" not in self.endpoints.gateway:
+                problems.append(
+                    Problem(
+                        "app_bucket",
+                        True,
+                        "its data is reached only through the VPC's S3 gateway endpoint; add 's3' to "
+                        "gatewayEndpoints",
+                    )
+                )
         if self.database is not None and "secretsmanager" not in self.endpoints.interface:
             # RDS Proxy reads the secret through its own interfaces in the data subnets, which have no NAT
             # route: only the endpoint reaches Secrets Manager from there (components.database).
@@ -933,6 +1061,39 @@ class ServiceAccessOptions:
                         f"{reason}; add 'secretsmanager'",
                     )
                 )
+        return problems
+
+    def _worker_problems(self, network: NetworkOptions, reaches_internet: bool) -> list[Problem]:
+        workers = self.workers
+        assert workers is not None
+        problems = [_nested("workers", p) for p in workers.problems()]
+        if network.traits.lambda_tier is not Tier.PRIVATE:
+            # No private tier: a worker there would sit in an Internet-routed subnet, and without a public
+            # address it could not reach out (no NAT); with one it would be on the Internet.
+            problems.append(
+                Problem(
+                    "workers",
+                    True,
+                    f"the {network.pattern.value} pattern has no private tier for workers (its Lambda "
+                    "subnets are public); use the public-private pattern",
+                )
+            )
+        if workers.reach_database and self.database is None:
+            problems.append(
+                Problem("workers.reach_database", True, "there is no database to reach; remove it")
+            )
+        missing = [service for service in SSM_AGENT_ENDPOINTS if service not in self.endpoints.interface]
+        if not reaches_internet and missing and network.traits.lambda_tier is Tier.PRIVATE:
+            # Without a route out the SSM agent (Session Manager, the workers' only shell) reaches AWS only
+            # through these endpoints (AWS Systems Manager guide, "Use VPC endpoints for Systems Manager").
+            problems.append(
+                Problem(
+                    "endpoints.interface",
+                    list(self.endpoints.interface),
+                    f"the workers have no route to the Internet here, so SSM Session Manager needs "
+                    f"endpoints; add {', '.join(repr(service) for service in missing)}",
+                )
+            )
         return problems
 
     def address_problems(self, network: NetworkOptions) -> list[Problem]:

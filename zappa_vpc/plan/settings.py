@@ -23,6 +23,7 @@ from zappa_vpc.plan.addressing import (
 )
 from zappa_vpc.plan.options import (
     PATTERN_TRAITS,
+    AppBucketOptions,
     BastionAccess,
     BastionOptions,
     DatabaseEngine,
@@ -37,8 +38,10 @@ from zappa_vpc.plan.options import (
     ServiceAccessOptions,
     Tier,
     VpnOptions,
+    WorkerOptions,
     bastion_placement,
     one_of,
+    worker_architecture,
 )
 
 PROJECT = "zappa-vpc"
@@ -59,6 +62,7 @@ class ConfigKey:
     type: ConfigType
     default: Any
     description: str
+    items: Literal["string", "integer"] = "string"  # an array's item type
 
 
 CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
@@ -222,6 +226,37 @@ CONFIG_SCHEMA: tuple[ConfigKey, ...] = (
         "Other AWS account ids whose principals may use the endpoints and whose resources they may reach;"
         " the stack's own account only by default.",
     ),
+    ConfigKey(
+        "workers",
+        "boolean",
+        False,
+        "EC2 workers for long-running processes in the Lambda's private subnets, reached by the Lambda only.",
+    ),
+    ConfigKey(
+        "workerInstanceType", "string", "t4g.small", "Workers' EC2 instance type; every AZ must offer it."
+    ),
+    ConfigKey("workerMinSize", "integer", 1, "Fewest workers the Auto Scaling group keeps running."),
+    ConfigKey("workerMaxSize", "integer", 2, "Most workers the Auto Scaling group runs (at least 1)."),
+    ConfigKey(
+        "workerPorts",
+        "array",
+        [8080],
+        "TCP ports the Lambda reaches the workers on; nothing else reaches them (never 22 or 3389: use SSM).",
+        items="integer",
+    ),
+    ConfigKey("workersReachDatabase", "boolean", False, "The database admits the workers too."),
+    ConfigKey(
+        "appBucket",
+        "boolean",
+        False,
+        "A private S3 bucket for the app whose data is reached only through the VPC's S3 gateway endpoint.",
+    ),
+    ConfigKey(
+        "appBucketAdminRoleArns",
+        "array",
+        [],
+        "IAM role ARNs that may reach the app bucket's data from outside the VPC (deployers, admins).",
+    ),
 )
 _SCHEMA = {key.name: key for key in CONFIG_SCHEMA}
 
@@ -269,6 +304,7 @@ _REASON_NAMES = {
     "vpc_cidr": f"{PROJECT}:vpcCidr",
     "privateApiCidrs": f"{PROJECT}:privateApiCidrs",
     "vpnOnPremisesCidrs": f"{PROJECT}:vpnOnPremisesCidrs",
+    "gatewayEndpoints": f"{PROJECT}:gatewayEndpoints",
 }
 _REASON_WORDS = re.compile(r"(?<![\w:-])(" + "|".join(_REASON_NAMES) + r")\b")
 
@@ -329,9 +365,14 @@ class _Reader:
                     value = json.loads(text)
                 except json.JSONDecodeError:
                     value = None
-                if isinstance(value, list) and all(isinstance(item, str) for item in value):
+                if spec.items == "integer":
+                    if isinstance(value, list) and all(_whole(item) for item in value):
+                        return tuple(value)
+                    self.fail(key, text, "expected a list of whole numbers, e.g. [8080] in the stack file")
+                elif isinstance(value, list) and all(isinstance(item, str) for item in value):
                     return tuple(item.strip() for item in value)
-                self.fail(key, text, "expected a list of strings, e.g. [a, b] in the stack file")
+                else:
+                    self.fail(key, text, "expected a list of strings, e.g. [a, b] in the stack file")
         return spec.default if spec.type != "array" else tuple(spec.default)
 
     def choice(self, key: str, allowed: Sequence[str]) -> str | None:
@@ -340,6 +381,10 @@ class _Reader:
             return value
         self.fail(key, value, one_of(allowed))
         return None
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # Which config key an options field came from, to name it in messages.
@@ -369,6 +414,13 @@ _FIELD_KEYS = {
     "endpoints.interface": "interfaceEndpoints",
     "endpoints.private_api_cidrs": "privateApiCidrs",
     "endpoints.policy_accounts": "endpointPolicyAccounts",
+    "workers.instance_type": "workerInstanceType",
+    "workers.min_size": "workerMinSize",
+    "workers.max_size": "workerMaxSize",
+    "workers.ports": "workerPorts",
+    "workers.reach_database": "workersReachDatabase",
+    "app_bucket": "appBucket",
+    "app_bucket.admin_role_arns": "appBucketAdminRoleArns",
 }
 _PLAN_SUBJECT_KEYS = {"vpc_cidr": "vpcCidr", "az_count": "azCount", "az_slots": "azSlots"}
 _TIER_PREFIX_KEYS = {
@@ -455,6 +507,8 @@ def parse_settings(
             private_api_cidrs=read.get("privateApiCidrs"),
             policy_accounts=read.get("endpointPolicyAccounts"),
         ),
+        workers=_workers(read, tuple(zones or ()), instance_type_offer),
+        app_bucket=_app_bucket(read),
     )
 
     network = NetworkOptions(
@@ -605,6 +659,43 @@ def _bastion(
         return options
     zone, architecture = placement
     return replace(options, availability_zone=zone, architecture=architecture)
+
+
+def _workers(
+    read: _Reader, zones: tuple[str, ...], instance_type_offer: InstanceTypeLookup | None
+) -> WorkerOptions | None:
+    if not read.get("workers"):
+        read.refuse_unused(
+            [key.name for key in CONFIG_SCHEMA if key.name.startswith("worker") and key.name != "workers"],
+            f"there are no workers ({PROJECT}:workers: false); set {PROJECT}:workers: true, or remove it",
+        )
+        return None
+    options = WorkerOptions(
+        instance_type=read.get("workerInstanceType"),
+        min_size=read.get("workerMinSize"),
+        max_size=read.get("workerMaxSize"),
+        ports=read.get("workerPorts"),
+        reach_database=read.get("workersReachDatabase"),
+    )
+    offer = instance_type_offer(options.instance_type, zones) if zones and instance_type_offer else None
+    if offer is None:  # as for the bastion: no answer, the default Graviton image
+        return options
+    architecture = worker_architecture(options.instance_type, zones, offer)
+    if isinstance(architecture, Problem):
+        read.fail("workerInstanceType", architecture.value, architecture.reason)
+        return options
+    return replace(options, architecture=architecture)
+
+
+def _app_bucket(read: _Reader) -> AppBucketOptions | None:
+    if not read.get("appBucket"):
+        read.refuse_unused(
+            ["appBucketAdminRoleArns"],
+            f"there is no app bucket ({PROJECT}:appBucket: false); set {PROJECT}:appBucket: true, or "
+            "remove it",
+        )
+        return None
+    return AppBucketOptions(admin_role_arns=read.get("appBucketAdminRoleArns"))
 
 
 def _vpn(read: _Reader, pattern: Pattern) -> VpnOptions | None:
