@@ -130,8 +130,13 @@ class GrowthPoint:
         return 1000 * self.seconds / self.resources
 
 
-def _overrides(az_count: int) -> dict[str, int]:
-    return {"zappa-vpc:azCount": az_count, "zappa-vpc:azSlots": GROWTH_AZ_SLOTS}
+def _overrides(az_count: int) -> dict[str, int | str]:
+    # Six zones include us-east-1e, which offers no Graviton type, and the workers run in every zone.
+    return {
+        "zappa-vpc:azCount": az_count,
+        "zappa-vpc:azSlots": GROWTH_AZ_SLOTS,
+        "zappa-vpc:workerInstanceType": "t3.small",
+    }
 
 
 def _timed_run(az_count: int) -> float:
