@@ -264,7 +264,7 @@ def preview_stack(
         )
     picture: Path | str = "not drawn: the program creates no VPC or subnet (it may use existing ones)"
     try:
-        packs = None if pack is None else judge(run, policy_config, pack_dir=pack.pack_dir, pack=pack)
+        packs = None if pack is None else judge(run, policy_config, pack=pack)
     except PolicyConfigError as error:
         return error_report(stack, f"--policy-config {args.policy_config}: {error}")
     except PolicyPackError as error:

@@ -35,12 +35,14 @@ def judge(
     """The pack's verdict on `run`. Raises PolicyPackError if the pack cannot run, PolicyConfigError if
     the config names a policy or level the pack does not have.
 
-    `pack` is a client of the pack in `pack_dir` already started, to judge several stacks with one
-    process: each judgement configures it anew, as the CLI configures the pack once per preview.
+    `pack` is a client already started (its own directory then replaces `pack_dir`), to judge several
+    stacks with one process: each judgement configures it anew, as the CLI configures the pack once per
+    preview.
     """
     if pack is None:
         with PolicyPackClient(pack_dir) as own_pack:
-            return judge(run, policy_config, pack_dir=pack_dir, pack=own_pack)
+            return judge(run, policy_config, pack=own_pack)
+    pack_dir = pack.pack_dir
     info = pack.analyzer_info()
     pack.configure(policy_config or {})
     diagnostics = [
