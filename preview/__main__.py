@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
-from contextlib import ExitStack, closing
+from contextlib import ExitStack, closing, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -315,5 +316,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return max(report.exit_code for report in reports)
 
 
+def exit_now(code: int) -> None:
+    """Exit with `code` once the output is out, skipping the interpreter's teardown.
+
+    When `main` returns, every picture is written and the pack and the picture worker have stopped (its
+    ExitStack); what is left is tearing down the SDK's, gRPC's and pulumi-aws's modules, about 0.2 s on a
+    2-core machine that frees nothing the process's exit does not.
+    """
+    with suppress(BrokenPipeError):  # the reader stopped early (`| head`): the verdict is still the exit code
+        sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -7,6 +7,7 @@ pack judges the real stacks in test_e2e_stacks.py.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -14,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import PIL.Image
 import pytest
 
 from preview import __main__ as cli
@@ -387,3 +389,25 @@ def test_the_command_line_itself_exits_2_on_a_refused_policy_config_without_a_tr
     assert "minAvailabilityZones: Invalid type. Expected: integer, given: string" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
     assert not (tmp_path / "dev.png").exists(), "the program never ran"
+
+
+def test_the_command_line_skips_teardown_but_delivers_all_its_output_and_pictures(tmp_path: Path) -> None:
+    # `python -m preview` leaves through os._exit (exit_now): the piped JSON document, the exit code and the
+    # picture the worker wrote must all be complete by then. Buffered, as stdout to a pipe is by default.
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    result = subprocess.run(
+        [sys.executable, "-m", "preview", "dev", "--json", "--picture-dir", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        env=buffered,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("}\n"), result.stdout[-200:]  # to the last byte
+    document = json.loads(result.stdout)
+    assert document["exitCode"] == 0 and document["picture"] == str(tmp_path / "dev.png")
+    with PIL.Image.open(tmp_path / "dev.png") as picture:
+        picture.load()  # raises on a truncated file
+    assert "Traceback" not in result.stderr
