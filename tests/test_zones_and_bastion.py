@@ -91,3 +91,31 @@ def test_placement_takes_the_first_offering_zone_and_refuses_what_has_no_image()
     assert isinstance(nowhere, Problem) and nowhere.field == "instance_type"
     mac = bastion_placement("mac1.metal", zones, InstanceTypeOffer(zones, ("x86_64_mac",)))
     assert isinstance(mac, Problem) and "x86_64_mac" in mac.reason
+
+
+def test_each_region_question_is_asked_once_per_run_and_never_carried_to_the_next(monkeypatch):
+    # The settings check and the components' own checks ask the same questions; on `pulumi up` each one is
+    # an EC2 API call. A second run (another deployment, here another region's answer) asks afresh.
+    asked: list[str] = []
+    answer = AwsMocks.call
+
+    def counted(self, args):
+        asked.append(args.token)
+        return answer(self, args)
+
+    monkeypatch.setattr(AwsMocks, "call", counted)
+    first = run_stack("prod")
+    assert first.error is None, first.error
+    assert asked.count("aws:index/getAvailabilityZones:getAvailabilityZones") == 1, asked
+    # The bastion's and the workers' types: one offering question each.
+    assert asked.count("aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings") == 2, asked
+
+    asked.clear()
+    zones = {
+        "aws:index/getAvailabilityZones:getAvailabilityZones": {
+            "names": ["us-east-1c", "us-east-1d", "us-east-1f"]
+        }
+    }
+    second = run_stack("dev", answers=zones)
+    assert asked.count("aws:index/getAvailabilityZones:getAvailabilityZones") == 1, asked
+    assert {s.properties["availabilityZone"] for s in second.of_type(SUBNET)} == {"us-east-1c", "us-east-1d"}
