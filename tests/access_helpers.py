@@ -121,24 +121,29 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
-def _mock_engine(preview: bool) -> RecordingMonitor:
+def _mock_engine(preview: bool, answers: dict[str, dict[str, Any]] | None = None) -> RecordingMonitor:
     reset_options(project=PROJECT, stack="test", preview=preview)
-    monitor = RecordingMonitor(AwsMocks(region=REGION, preview=preview))
+    monitor = RecordingMonitor(AwsMocks(region=REGION, preview=preview, answers=answers))
     pulumi.runtime.set_mocks(monitor.mocks, project=PROJECT, stack="test", preview=preview, monitor=monitor)
     return monitor
 
 
-def run_program(program: Callable[[], T], *, preview: bool = True) -> tuple[T, Recorded]:
-    """Run `program` under the mock engine (a first preview, or an update with known ids) and record it."""
-    monitor = _mock_engine(preview)
+def run_program(
+    program: Callable[[], T], *, preview: bool = True, answers: dict[str, dict[str, Any]] | None = None
+) -> tuple[T, Recorded]:
+    """Run `program` under the mock engine (a first preview, or an update with known ids) and record it;
+    `answers` (data source token -> result) win over the offline preview's own."""
+    monitor = _mock_engine(preview, answers)
     results: list[T] = []
     _sync_await(run_pulumi_func(lambda: results.append(program())))
     return results[0], Recorded(list(monitor.records))
 
 
-def run_rejected_program(program: Callable[[], object]) -> tuple[InvalidOptionsError, Recorded]:
+def run_rejected_program(
+    program: Callable[[], object], answers: dict[str, dict[str, Any]] | None = None
+) -> tuple[InvalidOptionsError, Recorded]:
     """Run `program`, which must raise InvalidOptionsError; return it with what was registered before it."""
-    monitor = _mock_engine(preview=True)
+    monitor = _mock_engine(preview=True, answers=answers)
     try:
         _sync_await(run_pulumi_func(program))
     except InvalidOptionsError as error:

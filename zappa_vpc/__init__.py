@@ -22,7 +22,8 @@ _EXPORTS = {
     "InternalVpc": "zappa_vpc.components.network",
     "PATTERN_COMPONENTS": "zappa_vpc.components.network",
     "VpcArgs": "zappa_vpc.plan.args",
-    # The database, endpoints, Lambda security group and Zappa outputs, on one of ours or an existing VPC.
+    # The database, endpoints, Lambda security group and Zappa outputs, on one of ours or an existing VPC
+    # (its ids in ExistingNetworkArgs, checked with the access before anything registers).
     "ServiceAccess": "zappa_vpc.components.service_access",
     "ServiceAccessArgs": "zappa_vpc.components.service_access",
     "ExistingNetwork": "zappa_vpc.components.existing_network",

@@ -9,23 +9,25 @@ and a warning says so.
 
 import pulumi
 
-from zappa_vpc import ExistingNetwork, ExistingNetworkArgs, ServiceAccess, ServiceAccessArgs
+from zappa_vpc import ExistingNetworkArgs, ServiceAccess, ServiceAccessArgs
 
 config = pulumi.Config()
-network = ExistingNetwork(
-    "shared",
-    ExistingNetworkArgs(
-        vpc_id=config.require("vpcId"),
-        lambda_subnet_ids=config.require_object("lambdaSubnetIds"),
-        database_subnet_ids=config.require_object("databaseSubnetIds"),
-        route_table_ids=config.require_object("routeTableIds"),
-    ),
-)
+# The ids, not an ExistingNetwork: ServiceAccess checks the network and its own settings together, then
+# builds the network (the Lambda's security group) as its child `app-access-network`, so a mistake in
+# either registers nothing.
 access = ServiceAccess(
     "app-access",
-    ServiceAccessArgs(network=network, region=pulumi.Config("aws").require("region")),
+    ServiceAccessArgs(
+        network=ExistingNetworkArgs(
+            vpc_id=config.require("vpcId"),
+            lambda_subnet_ids=config.require_object("lambdaSubnetIds"),
+            database_subnet_ids=config.require_object("databaseSubnetIds"),
+            route_table_ids=config.require_object("routeTableIds"),
+        ),
+        region=pulumi.Config("aws").require("region"),
+    ),
 )
 
-pulumi.export("zappa_vpc_config", network.outputs["zappa_vpc_config"])
+pulumi.export("zappa_vpc_config", access.outputs["zappa_vpc_config"])
 pulumi.export("zappa_environment", access.outputs["zappa_environment"])
 pulumi.export("database_secret_arn", access.outputs["database_secret_arn"])

@@ -179,6 +179,11 @@ class VpcNetwork(pulumi.ComponentResource):
             self.outputs["vpn_connection_id"] = self.vpn.connection.id
             self.outputs["vpn_tunnel_addresses"] = self.vpn.tunnel_addresses
             self.outputs["vpn_preshared_key_secret_arn"] = self.vpn.connection.preshared_key_arn
+        self._complete(name)
+
+    def _complete(self, name: str) -> None:
+        """The last step: register the outputs. A subclass that builds more on itself (the component
+        provider's patterns add their ServiceAccess) does it here, then calls this: registering stays last."""
         self.register_outputs(self.outputs)
 
     def _route_tables(self, name: str, tier: Tier) -> dict[str, aws.ec2.RouteTable]:

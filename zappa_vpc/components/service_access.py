@@ -9,7 +9,12 @@ import pulumi
 from zappa_vpc.components.app_bucket import AppBucket, AppBucketArgs
 from zappa_vpc.components.database import PrivateDatabase, PrivateDatabaseArgs, proxy_secrets_egress
 from zappa_vpc.components.endpoints import VpcEndpoints, VpcEndpointsArgs
-from zappa_vpc.components.existing_network import ExistingNetwork
+from zappa_vpc.components.existing_network import (
+    ExistingNetwork,
+    ExistingNetworkArgs,
+    check_access,
+    check_network,
+)
 from zappa_vpc.components.network import AccessTarget, VpcNetwork
 from zappa_vpc.components.workers import Workers, WorkersArgs
 from zappa_vpc.plan.access_info import (
@@ -24,15 +29,18 @@ from zappa_vpc.plan.access_info import (
     zappa_stage_fragment,
 )
 from zappa_vpc.plan.args import AccessArgs
+from zappa_vpc.plan.options import InvalidOptionsError, Problem, problem_lines
 from zappa_vpc.plan.settings import Settings
 
 
 @dataclass(frozen=True, kw_only=True)
 class ServiceAccessArgs(AccessArgs):
-    """network: one of our VPC patterns, or an ExistingNetwork. region: for the endpoints' service names.
-    The other fields are the database and endpoint settings of the stack config (see AccessArgs)."""
+    """network: one of our VPC patterns, an ExistingNetwork, or an existing VPC's ids (ExistingNetworkArgs:
+    ServiceAccess then builds the ExistingNetwork itself, as its child `<name>-network`, once every check of
+    the network and the access passed). region: for the endpoints' service names. The other fields are the
+    database and endpoint settings of the stack config (see AccessArgs)."""
 
-    network: VpcNetwork | ExistingNetwork
+    network: VpcNetwork | ExistingNetwork | ExistingNetworkArgs
     region: str
 
     @classmethod
@@ -41,22 +49,57 @@ class ServiceAccessArgs(AccessArgs):
         return cls._from_values(settings.values, network=network, region=settings.region)
 
 
+def _region_problems(region: str) -> list[str]:
+    if region:
+        return []
+    why = "the endpoints' service names need the region; give the stack's aws:region"
+    return problem_lines([Problem("region", region, why)])
+
+
 class ServiceAccess(pulumi.ComponentResource):
     """The private database (admitting the Lambda and the bastion only, and the workers when asked), the VPC
     endpoints, and the workers (admitting the Lambda only).
 
     `outputs` holds what users need: database host, port and secret ARN, the Zappa environment, the tunnel
-    and client commands, the endpoint ids, and `zappa_settings`, the whole Zappa stage fragment. Structured
-    outputs are dicts and lists of Outputs (not one `apply`), so a first preview shows their keys.
+    and client commands, the endpoint ids, and `zappa_settings`, the whole Zappa stage fragment; on an
+    existing VPC's ids also the network's (`vpc_id`, `lambda_security_group_id`, `zappa_vpc_config`).
+    Structured outputs are dicts and lists of Outputs (not one `apply`), so a first preview shows their keys.
     """
+
+    # The type token's module; the component provider hosts its types in `index` only.
+    TYPE_MODULE = "service_access"
 
     def __init__(
         self, name: str, args: ServiceAccessArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        # Every problem, checked against the network as the stack config is, before anything registers.
-        target = args.network.access_target("ServiceAccess", args)
-        super().__init__("zappa-vpc:service_access:ServiceAccess", name, None, opts)
+        # Every problem, checked against the network as the stack config is, before anything registers:
+        # on ids, the network's own checks too, since the network is not built yet.
+        problems = _region_problems(args.region)
+        network = args.network
+        target: AccessTarget | None = None
+        if isinstance(network, ExistingNetworkArgs):
+            network_check = check_network(network)
+            access_check = check_access(network, args, "ServiceAccess")
+            problems = problem_lines(network_check.problems) + access_check.problems + problems
+        else:
+            try:
+                target = network.access_target("ServiceAccess", args)
+            except InvalidOptionsError as error:
+                if not error.problems:
+                    raise
+                problems = error.problems + problems
+        if problems:
+            raise InvalidOptionsError.listing("ServiceAccess", problems, "args")
+        super().__init__(f"zappa-vpc:{self.TYPE_MODULE}:ServiceAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.network: VpcNetwork | ExistingNetwork
+        if target is None:
+            assert isinstance(network, ExistingNetworkArgs) and access_check.options is not None
+            self.network = ExistingNetwork(f"{name}-network", network, child, check=network_check)
+            target = self.network.target(access_check.options)
+        else:
+            assert not isinstance(network, ExistingNetworkArgs)
+            self.network = network
         self.options = target.options
 
         self.workers = None
@@ -119,7 +162,10 @@ class ServiceAccess(pulumi.ComponentResource):
                 parent=database,
             )
 
+        # The network's outputs when this component built it; a network the caller built has its own.
+        built = isinstance(args.network, ExistingNetworkArgs)
         self.outputs: dict[str, pulumi.Input[object]] = {
+            **(self.network.outputs if built else {}),
             "gateway_endpoint_ids": {service: e.id for service, e in self.endpoints.gateway.items()},
             "interface_endpoint_ids": {service: e.id for service, e in self.endpoints.interface.items()},
         }

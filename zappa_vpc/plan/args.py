@@ -163,7 +163,7 @@ _NO_ZONES_NEEDED: Callable[[], Sequence[str]] = tuple
 def _validated(
     component: str,
     raw: Mapping[str, str],
-    region: str,
+    region: str | None,
     region_zones: Callable[[], Sequence[str]],
     instance_type_offer: InstanceTypeLookup | None = None,
     deploying: bool = False,
@@ -183,9 +183,7 @@ def _validated(
             re.sub(rf"^{PROJECT}:([A-Za-z]+)", lambda m: field_name(m.group(1)), problem)
             for problem in error.problems
         ]
-        raise InvalidOptionsError(
-            f"{component}: invalid args:\n" + "\n".join(f"  - {line}" for line in lines)
-        ) from None
+        raise InvalidOptionsError.listing(component, lines, "args") from None
 
 
 def network_options(
@@ -203,6 +201,23 @@ def network_options(
     """
     raw = {"pattern": pattern.value, **args.config(), "database": "none"}
     return _validated(component, raw, "the region", region_zones, instance_type_offer, deploying).network
+
+
+def stack_settings(
+    component: str,
+    pattern: Pattern,
+    network_args: VpcArgs,
+    args: AccessArgs,
+    region: str | None,
+    region_zones: Callable[[], Sequence[str]],
+    instance_type_offer: InstanceTypeLookup | None = None,
+    deploying: bool = False,
+) -> Settings:
+    """A whole stack's settings (the network of `network_args` in `pattern` and the access of `args` on
+    it), validated together as the stack program validates its config: InvalidOptionsError lists every
+    problem of both halves, before anything registers. `region`: the stack's `aws:region`."""
+    raw = {"pattern": pattern.value, **network_args.config(), **args.config()}
+    return _validated(component, raw, region, region_zones, instance_type_offer, deploying)
 
 
 def access_options(

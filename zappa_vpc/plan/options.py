@@ -677,6 +677,8 @@ def _client_network_problems(field_name: str, values: tuple[str, ...], world_rea
 
 
 class DatabaseEngine(StrEnum):
+    """The database's RDS engine: PostgreSQL or MySQL."""
+
     POSTGRES = "postgres"
     MYSQL = "mysql"
 
@@ -1133,11 +1135,28 @@ def _is_network(value: str) -> bool:
 
 
 class InvalidOptionsError(ValueError):
-    """A component was given options it cannot build; raised before it registers anything."""
+    """A component was given options it cannot build; raised before it registers anything.
+
+    `problems`: each problem's line, so a component that checks several things can report them together.
+    """
+
+    def __init__(self, message: str, problems: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
+
+    @classmethod
+    def listing(cls, component: str, problems: Sequence[str], what: str = "options") -> InvalidOptionsError:
+        """`<component>: invalid <what>:` then one `  - <problem>` line each."""
+        lines = "\n".join(f"  - {problem}" for problem in problems)
+        return cls(f"{component}: invalid {what}:\n{lines}", problems)
+
+
+def problem_lines(problems: Sequence[Problem]) -> list[str]:
+    """Each problem as a message line: `field = value: reason`."""
+    return [f"{p.field} = {p.value!r}: {p.reason}" for p in problems]
 
 
 def require_valid(component: str, problems: list[Problem]) -> None:
     """Raise InvalidOptionsError listing every problem, so a component registers nothing on bad input."""
     if problems:
-        lines = "\n".join(f"  - {p.field} = {p.value!r}: {p.reason}" for p in problems)
-        raise InvalidOptionsError(f"{component}: invalid options:\n{lines}")
+        raise InvalidOptionsError.listing(component, problem_lines(problems))

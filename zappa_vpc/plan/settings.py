@@ -48,6 +48,12 @@ PROJECT = "zappa-vpc"
 # `instance_type_offer(type, zones)`: what EC2 says of the bastion's type in `zones`; None if it said nothing.
 InstanceTypeLookup = Callable[[str, Sequence[str]], InstanceTypeOffer | None]
 AUTO = "auto"
+# Each choice setting and every value it accepts (AUTO: the pattern decides); the component provider's enums.
+SETTING_CHOICES: dict[str, tuple[str, ...]] = {
+    "natStrategy": (AUTO, *(n.value for n in NatStrategy)),
+    "bastion": (AUTO, "none", *(a.value for a in BastionAccess)),
+    "database": (AUTO, "none", *(e.value for e in DatabaseEngine)),
+}
 # Stands in for a plan that failed, so the choice checks (which read no addresses) can still run.
 _NO_PLAN = AddressPlan(vpc_cidr="", subnets=(), reserved=())
 
@@ -483,7 +489,7 @@ def parse_settings(
     pattern = Pattern(pattern_name) if pattern_name else Pattern.PUBLIC_PRIVATE
     traits = PATTERN_TRAITS[pattern]
 
-    nat_name = read.choice("natStrategy", [AUTO, *(n.value for n in NatStrategy)])
+    nat_name = read.choice("natStrategy", SETTING_CHOICES["natStrategy"])
     if nat_name in (None, AUTO):
         nat = NatStrategy.SINGLE if traits.can_use_nat else NatStrategy.NONE
     else:
@@ -635,7 +641,7 @@ def _bastion(
     zones: tuple[str, ...],
     instance_type_offer: InstanceTypeLookup | None,
 ) -> BastionOptions | None:
-    mode = read.choice("bastion", [AUTO, "none", *(a.value for a in BastionAccess)])
+    mode = read.choice("bastion", SETTING_CHOICES["bastion"])
     if mode == AUTO:
         mode = BastionAccess.SSM.value if has_private_tiers_behind_public else "none"
     allowlist = read.get("bastionSshAllowlist")
@@ -717,7 +723,7 @@ def _vpn(read: _Reader, pattern: Pattern) -> VpnOptions | None:
 
 
 def _database(read: _Reader, pattern: Pattern) -> DatabaseOptions | None:
-    engine = read.choice("database", [AUTO, "none", *(e.value for e in DatabaseEngine)])
+    engine = read.choice("database", SETTING_CHOICES["database"])
     if engine == AUTO:
         wants_database = PATTERN_TRAITS[pattern].has_data_tier and pattern is not Pattern.ISOLATED
         engine = DatabaseEngine.POSTGRES.value if wants_database else "none"
