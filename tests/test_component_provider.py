@@ -461,7 +461,7 @@ def test_construct_service_access_refuses_a_whole_list_of_ids_known_only_at_depl
     with pytest.raises(grpc.RpcError) as failure:
         construct(engine, "ServiceAccess", {"network": network}, answers=PRIVATE_ROUTE_TABLE)
     assert failure.value.details() == (
-        "ServiceAccess: invalid args:\n  - lambda_subnet_ids = 'an output': give a list of ids (each id "
+        "ServiceAccess: invalid args:\n  - network.lambdaSubnetIds = 'an output': give a list of ids (each id "
         "may be an output), to be checked first"
     )
     assert engine[0].registered == []
@@ -533,14 +533,13 @@ BAD_INPUTS = [
 
 
 @pytest.mark.parametrize(("component", "inputs", "in_python", "paths"), BAD_INPUTS)
-def test_a_bad_input_fails_construct_with_the_python_message_and_registers_nothing(
+def test_a_bad_input_fails_construct_with_the_python_problems_named_as_written_and_registers_nothing(
     engine, component, inputs, in_python, paths
 ):
     with pytest.raises(grpc.RpcError) as failure:
         construct(engine, component, inputs, answers=PRIVATE_ROUTE_TABLE)
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     error, recorded = run_rejected_program(in_python, answers=PRIVATE_ROUTE_TABLE)
-    assert failure.value.details() == str(error)
     assert recorded.records == [] or [r.type for r in recorded.records] == ["pulumi:pulumi:Stack"]
     assert f"{component}: invalid args:" in str(error) and "Traceback" not in failure.value.details()
     assert engine[0].registered == []
@@ -549,8 +548,14 @@ def test_a_bad_input_fails_construct_with_the_python_message_and_registers_nothi
     status = status_pb2.Status.FromString(metadata["grpc-status-details-bin"])
     details = errors_pb2.InputPropertiesError()
     status.details[0].Unpack(details)
-    assert [e.reason for e in details.errors] == error.problems
     assert {e.property_path for e in details.errors} == paths
+    # The Python path's problems, each naming its setting as the program wrote it: the schema's property.
+    assert len(details.errors) == len(error.problems)
+    for detail, problem in zip(details.errors, error.problems, strict=True):
+        written, said = detail.reason.split(" = ", 1)
+        assert written == detail.property_path and said == problem.split(" = ", 1)[1], (detail, problem)
+    header = str(error).splitlines()[0]
+    assert failure.value.details() == "\n".join([header, *(f"  - {e.reason}" for e in details.errors)])
 
 
 YAML_EXAMPLE = ROOT / "examples/provider-yaml/Pulumi.yaml"

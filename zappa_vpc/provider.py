@@ -410,7 +410,13 @@ class ZappaVpcProvider(ComponentProvider):
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:
             if isinstance(error.inner, InvalidOptionsError):
-                raise InputPropertiesError(str(error.inner), _property_errors(str(error.inner))) from None
+                header, *lines = str(error.inner).splitlines()
+                problems = [_as_written(line.removeprefix("  - ")) for line in lines]
+                details: list[InputPropertyErrorDetails] = [
+                    {"property_path": path, "reason": problem} for problem, path in problems
+                ]
+                message = "\n".join([header, *(f"  - {problem}" for problem, _ in problems)])
+                raise InputPropertiesError(message, details) from None
             raise
 
     def get_type_definition(self, prop: PropertyDefinition) -> TypeDefinition | None:
@@ -427,19 +433,19 @@ _NETWORK_FIELDS = {f.name for f in fields(ExistingNetworkArgs)}
 _SETTINGS_FIELDS = {f.name for f in (*fields(VpcArgs), *fields(AccessArgs))} | {"region"}
 
 
-def _property_path(problem: str) -> str:
-    """The input a problem line names (`database_subnet_ids[1] = ...` -> `network.databaseSubnetIds[1]`)."""
+def _as_written(problem: str) -> tuple[str, str]:
+    """A problem line of the Python path with the setting it names as the program wrote it, the schema's
+    property (`database_subnet_ids[1] = ...` -> `network.databaseSubnetIds[1] = ...`), and that property's
+    path. Each problem goes on its property because the host needs the list: without one its status lacks
+    `trailing_metadata` and gRPC fails (pulumi/provider/server.py, create_grpc_invalid_properties_status)."""
     head = re.match(r"(\w+)(\[\d+\])?(?= =)", problem)
     if head is None:
-        return ""
+        return problem, ""
     name, index = head.group(1), head.group(2) or ""
     if name in _NETWORK_FIELDS:
-        return f"network.{config_key(name)}{index}"
-    return f"{config_key(name)}{index}" if name in _SETTINGS_FIELDS else ""
-
-
-def _property_errors(message: str) -> list[InputPropertyErrorDetails]:
-    """Each problem of the message, on the property it names. The host needs the list: without one its
-    status lacks `trailing_metadata` and gRPC fails (pulumi/provider/server.py, create_grpc_invalid_...)."""
-    problems = [line.removeprefix("  - ") for line in message.splitlines()[1:]]
-    return [{"property_path": _property_path(problem), "reason": problem} for problem in problems]
+        path = f"network.{config_key(name)}{index}"
+    elif name in _SETTINGS_FIELDS:
+        path = f"{config_key(name)}{index}"
+    else:
+        return problem, ""
+    return path + problem[head.end() :], path
