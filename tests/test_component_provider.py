@@ -461,8 +461,8 @@ def test_construct_service_access_refuses_a_whole_list_of_ids_known_only_at_depl
     with pytest.raises(grpc.RpcError) as failure:
         construct(engine, "ServiceAccess", {"network": network}, answers=PRIVATE_ROUTE_TABLE)
     assert failure.value.details() == (
-        "ServiceAccess: invalid args:\n  - network.lambdaSubnetIds = 'an output': give a list of ids (each id "
-        "may be an output), to be checked first"
+        "ServiceAccess: invalid args:\n  - network.lambdaSubnetIds = 'an output': give a list of ids "
+        "(each id may be an output), to be checked first"
     )
     assert engine[0].registered == []
 
