@@ -303,6 +303,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             preview_stack(stack, args, policy_config, prices, pack=pack, pictures=pictures)
             for stack in stacks
         ]
+    try:
+        _print(reports, args)
+    except BrokenPipeError:  # the reader stopped early (`| head`): the verdict is still the exit code
+        # As Python's signal docs advise ("Note on SIGPIPE"): what is left goes nowhere, without an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return max(report.exit_code for report in reports)
+
+
+def _print(reports: Sequence[StackReport], args: argparse.Namespace) -> None:
     for report in reports:
         if report.exit_code == EXIT_ERROR:
             print(report.text(), file=sys.stderr)
@@ -313,7 +322,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         previews = [report.text() for report in reports if report.exit_code != EXIT_ERROR]
         if previews:
             print(STACK_SEPARATOR.join(previews))
-    return max(report.exit_code for report in reports)
 
 
 def exit_now(code: int) -> None:
@@ -323,7 +331,7 @@ def exit_now(code: int) -> None:
     ExitStack); what is left is tearing down the SDK's, gRPC's and pulumi-aws's modules, about 0.2 s on a
     2-core machine that frees nothing the process's exit does not.
     """
-    with suppress(BrokenPipeError):  # the reader stopped early (`| head`): the verdict is still the exit code
+    with suppress(BrokenPipeError):  # as in main: the reader stopped early
         sys.stdout.flush()
     sys.stderr.flush()
     os._exit(code)

@@ -467,6 +467,39 @@ def test_construct_service_access_refuses_a_whole_list_of_ids_known_only_at_depl
     assert engine[0].registered == []
 
 
+@pytest.mark.parametrize(
+    ("component", "inputs", "written"),
+    [
+        # What a TypeScript program passes from another resource: a role's ARN, an account id, a name.
+        (
+            "ServiceAccess",
+            {**ON_IDS, "appBucket": True, "appBucketAdminRoleArns": [_output_value("arn:aws:iam::1:role/a")]},
+            ["appBucketAdminRoleArns"],
+        ),
+        (
+            "PublicPrivateVpc",
+            {
+                "availabilityZones": ZONES,
+                "endpointPolicyAccounts": [_output_value("123456789012")],
+                "databaseName": _output_value(),
+            },
+            ["databaseName", "endpointPolicyAccounts"],
+        ),
+    ],
+)
+def test_a_setting_given_as_another_resources_output_is_refused_by_name_and_registers_nothing(
+    engine, component, inputs, written
+):
+    with pytest.raises(grpc.RpcError) as failure:
+        construct(engine, component, inputs, answers=PRIVATE_ROUTE_TABLE)
+    assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    lines = failure.value.details().splitlines()
+    assert lines[0] == f"{component}: invalid args:" and "Traceback" not in failure.value.details()
+    assert sorted(line.removeprefix("  - ").split(" = ")[0] for line in lines[1:]) == written
+    assert all("must be plain values" in line for line in lines[1:])
+    assert engine[0].registered == []
+
+
 def _plain(value: Any) -> Any:
     # Numbers cross gRPC as floats; the offline engine's records drop unset keys as the engine does.
     return json.loads(json.dumps(value), parse_float=lambda text: int(float(text)))

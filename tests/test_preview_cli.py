@@ -411,3 +411,21 @@ def test_the_command_line_skips_teardown_but_delivers_all_its_output_and_picture
     with PIL.Image.open(tmp_path / "dev.png") as picture:
         picture.load()  # raises on a truncated file
     assert "Traceback" not in result.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_traceback_and_the_verdict_is_still_the_exit_code(
+    tmp_path: Path,
+) -> None:
+    # `--all --json` is several pipe buffers long: the preview is still writing when `head` stops reading.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "preview", "--all", "--json", "--picture-dir", str(tmp_path)],
+        cwd=PROJECT_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout.read(16).startswith(b"{")
+    process.stdout.close()
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 0, errors
+    assert "Traceback" not in errors and "BrokenPipe" not in errors, errors

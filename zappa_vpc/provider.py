@@ -288,7 +288,31 @@ ON_IDS_NOTE = (
 )
 
 
-def _plain(args: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+def _holds_output(value: Any) -> bool:
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, dict):
+        value = list(value.values())
+    return isinstance(value, list) and any(_holds_output(item) for item in value)
+
+
+def _plain(component: str, args: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+    """The settings as plain values. Another resource's output (an ARN, an account id) is refused: every
+    setting is checked before anything registers, and an output has no value then. (The network's ids may
+    be outputs: they are only wired, and check_network says what it could not check.)"""
+    outputs = [name for name, value in args.items() if name != "network" and _holds_output(value)]
+    if outputs:
+        raise InvalidOptionsError.listing(
+            component,
+            [
+                f"{name} = 'an output': settings are checked before anything registers, so they must be "
+                "plain values; give the value itself (from config or a literal), not another resource's "
+                "output"
+                for name in outputs
+            ],
+            "args",
+        )
+
     # The host sends integers as floats and keeps the float (pulumi/provider/experimental/component.py,
     # ComponentProvider.map_input_properties assigns the int, then the float over it); whole ones are
     # integers, in lists too (workerPorts), anything else is left to the checks.
@@ -302,8 +326,8 @@ def _plain(args: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
     return {k: whole(v, hints.get(k)) for k, v in args.items()}
 
 
-def _split(args: dict[str, Any]) -> tuple[VpcArgs, AccessArgs]:
-    plain = _plain(args, _HINTS)
+def _split(component: str, args: dict[str, Any]) -> tuple[VpcArgs, AccessArgs]:
+    plain = _plain(component, args, _HINTS)
     network_names = {f.name for f in fields(VpcArgs)}
     return (
         VpcArgs(**{k: v for k, v in plain.items() if k in network_names}),
@@ -311,24 +335,23 @@ def _split(args: dict[str, Any]) -> tuple[VpcArgs, AccessArgs]:
     )
 
 
-def vpc_args(args: dict[str, Any]) -> VpcArgs:
-    """A hosted pattern's network settings as VpcArgs."""
-    return _split(args)[0]
+def _stack_region() -> str | None:
+    """The stack's `aws:region`, read as the program reads it: the host sets the Construct request's config,
+    the stack's whole config (pkg/resource/deploy/source_eval.go, ConstructInfo), as the program's
+    (pulumi/provider/server.py, ProviderServicer._construct)."""
+    return pulumi.Config("aws").get("region")
 
 
 def stack_settings_of(component: type[network.VpcNetwork], args: dict[str, Any]) -> Settings:
     """A hosted pattern's settings, network and access, checked together as the stack program checks its
-    config (parse_settings), before anything registers. The region is the stack's `aws:region`, read as
-    the program reads it: the host sets the Construct request's config, the stack's whole config
-    (pkg/resource/deploy/source_eval.go, ConstructInfo), as the program's (pulumi/provider/server.py,
-    ProviderServicer._construct)."""
-    network_args, access_args = _split(args)
+    config (parse_settings), before anything registers, in the stack's region."""
+    network_args, access_args = _split(component.__name__, args)
     return stack_settings(
         component.__name__,
         component.PATTERN,
         network_args,
         access_args,
-        pulumi.Config("aws").get("region"),
+        _stack_region(),
         available_zones,
         instance_type_offer,
         deploying=not pulumi.runtime.is_dry_run(),
@@ -350,11 +373,11 @@ def add_access(component: network.VpcNetwork, name: str) -> None:
 
 
 def service_access_args(args: dict[str, Any]) -> service_access.ServiceAccessArgs:
-    """A hosted ServiceAccess's args: the existing network's ids, the region (the stack's aws:region by
-    default, read as stack_settings_of reads it) and the access settings."""
-    plain = _plain(args, _HINTS)
+    """A hosted ServiceAccess's args: the existing network's ids, the region (the stack's by default) and
+    the access settings."""
+    plain = _plain("ServiceAccess", args, _HINTS)
     ids = dict(plain.pop("network"))
-    region = plain.pop("region", None) or pulumi.Config("aws").get("region") or ""
+    region = plain.pop("region", None) or _stack_region() or ""
     return service_access.ServiceAccessArgs(network=ExistingNetworkArgs(**ids), region=region, **plain)
 
 
@@ -410,8 +433,8 @@ class ZappaVpcProvider(ComponentProvider):
             return super().construct(name, resource_type, inputs, options)
         except ComponentInitError as error:
             if isinstance(error.inner, InvalidOptionsError):
-                header, *lines = str(error.inner).splitlines()
-                problems = [_as_written(line.removeprefix("  - ")) for line in lines]
+                header = str(error.inner).splitlines()[0]
+                problems = [_as_written(problem) for problem in error.inner.problems]
                 details: list[InputPropertyErrorDetails] = [
                     {"property_path": path, "reason": problem} for problem, path in problems
                 ]
