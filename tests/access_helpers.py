@@ -17,6 +17,7 @@ from pulumi.runtime.settings import reset_options
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from preview.data_sources import _default_subnets
 from preview.engine import RecordingMonitor
 from preview.mocks import AwsMocks
 from preview.model import ResourceRecord
@@ -24,6 +25,16 @@ from zappa_vpc.plan.options import InvalidOptionsError
 
 PROJECT = "zappa-vpc"
 REGION = "eu-west-1"
+
+# An existing VPC for ServiceAccess on ids: the default VPC's subnets of the offline answers (so the AZ
+# lookups find them), behind a route table with no Internet gateway route.
+EXISTING_SUBNETS = [subnet["id"] for subnet in _default_subnets(REGION)]
+PRIVATE_ROUTE_TABLE = {
+    "aws:ec2/getRouteTable:getRouteTable": {
+        "id": "rtb-private",
+        "routes": [{"cidrBlock": "172.31.0.0/16", "gatewayId": "local"}],
+    }
+}
 ZONES = ("eu-west-1a", "eu-west-1b", "eu-west-1c")
 
 T = TypeVar("T")

@@ -28,10 +28,16 @@ from pulumi.runtime.proto import (
     resource_pb2_grpc,
 )
 
-from preview.data_sources import _default_subnets
 from preview.engine import StackRun, run_stack, shipped_stacks
 from preview.mocks import AwsMocks
-from tests.access_helpers import PROJECT, REGION, run_program, run_rejected_program
+from tests.access_helpers import (
+    EXISTING_SUBNETS,
+    PRIVATE_ROUTE_TABLE,
+    PROJECT,
+    REGION,
+    run_program,
+    run_rejected_program,
+)
 from zappa_vpc import (
     PATTERN_COMPONENTS,
     ExistingNetworkArgs,
@@ -362,15 +368,7 @@ def test_construct_reads_the_region_from_the_stack_config_and_says_so_without_it
     assert json_format.MessageToDict(result.state)["zappaSettings"]["aws_region"] == REGION
 
 
-# ServiceAccess on an existing VPC: the default VPC's subnets of the offline answers (so the AZ lookups find
-# them), behind a route table with no Internet gateway route.
-SUBNETS = [subnet["id"] for subnet in _default_subnets(REGION)]
-PRIVATE_ROUTE_TABLE = {
-    "aws:ec2/getRouteTable:getRouteTable": {
-        "id": "rtb-private",
-        "routes": [{"cidrBlock": "172.31.0.0/16", "gatewayId": "local"}],
-    }
-}
+SUBNETS = EXISTING_SUBNETS
 ON_IDS_ARGS = {
     "network": ExistingNetworkArgs(
         vpc_id="vpc-shared",
@@ -457,13 +455,24 @@ def test_construct_service_access_takes_ids_that_are_outputs_of_other_resources(
 
 
 def test_construct_service_access_refuses_a_whole_list_of_ids_known_only_at_deploy_time(engine):
-    network = ON_IDS["network"] | {"lambdaSubnetIds": _output_value(SUBNETS[:2])}
+    network = ON_IDS["network"] | {
+        "lambdaSubnetIds": _output_value(SUBNETS[:2]),
+        "databaseSubnetIds": _output_value(SUBNETS[2:]),
+    }
     with pytest.raises(grpc.RpcError) as failure:
-        construct(engine, "ServiceAccess", {"network": network}, answers=PRIVATE_ROUTE_TABLE)
-    assert failure.value.details() == (
-        "ServiceAccess: invalid args:\n  - network.lambdaSubnetIds = 'an output': give a list of ids "
-        "(each id may be an output), to be checked first"
-    )
+        construct(
+            engine, "ServiceAccess", {"network": network, "database": "mariadb"}, answers=PRIVATE_ROUTE_TABLE
+        )
+    problems = failure.value.details().splitlines()
+    assert problems[:3] == [
+        "ServiceAccess: invalid args:",
+        "  - network.lambdaSubnetIds = 'an output': give a list of ids (each id may be an output), to be "
+        "checked first",
+        "  - network.databaseSubnetIds = 'an output': give a list of ids (each id may be an output), to be "
+        "checked first",
+    ]
+    # The other settings are checked all the same: every problem in one refusal.
+    assert problems[3:] == ["  - database = mariadb: use one of: auto, none, postgres, mysql"]
     assert engine[0].registered == []
 
 
@@ -573,6 +582,8 @@ def test_a_bad_input_fails_construct_with_the_python_problems_named_as_written_a
         construct(engine, component, inputs, answers=PRIVATE_ROUTE_TABLE)
     assert failure.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     error, recorded = run_rejected_program(in_python, answers=PRIVATE_ROUTE_TABLE)
+    # The Python component's run registers nothing (rows calling the pure stack_settings cannot); the
+    # provider's, checked below on the engine's side, is the point.
     assert recorded.records == [] or [r.type for r in recorded.records] == ["pulumi:pulumi:Stack"]
     assert f"{component}: invalid args:" in str(error) and "Traceback" not in failure.value.details()
     assert engine[0].registered == []

@@ -14,8 +14,7 @@ import pytest
 from packaging.requirements import Requirement
 
 import zappa_vpc
-from preview.data_sources import _default_subnets
-from tests.access_helpers import REGION
+from tests.access_helpers import EXISTING_SUBNETS, PRIVATE_ROUTE_TABLE, REGION
 from tests.access_helpers import run_program as run_mocked
 from tests.access_helpers import run_rejected_program as run_rejected
 from zappa_vpc.plan.addressing import TierSpec, plan_addresses
@@ -220,14 +219,13 @@ def test_existing_network_needs_two_lambda_subnets(tmp_path):
 
 # ServiceAccess on an existing VPC's ids: everything checked before anything registers
 
-_SUBNETS = [subnet["id"] for subnet in _default_subnets(REGION)]
-_PRIVATE_ROUTE_TABLE = {
-    "aws:ec2/getRouteTable:getRouteTable": {"id": "rtb-1", "routes": [{"cidrBlock": "172.31.0.0/16"}]}
-}
-
 
 def _on_ids(network: dict | None = None, **settings) -> zappa_vpc.ServiceAccessArgs:
-    ids = {"vpc_id": "vpc-1", "lambda_subnet_ids": _SUBNETS[:2], "route_table_ids": {"private": "rtb-1"}}
+    ids = {
+        "vpc_id": "vpc-1",
+        "lambda_subnet_ids": EXISTING_SUBNETS[:2],
+        "route_table_ids": {"private": "rtb-1"},
+    }
     return zappa_vpc.ServiceAccessArgs(
         network=zappa_vpc.ExistingNetworkArgs(**(ids | (network or {}))), region=REGION, **settings
     )
@@ -235,9 +233,9 @@ def _on_ids(network: dict | None = None, **settings) -> zappa_vpc.ServiceAccessA
 
 def test_service_access_on_ids_builds_its_network_as_its_child():
     access, recorded = run_mocked(
-        lambda: zappa_vpc.ServiceAccess("app", _on_ids({"database_subnet_ids": _SUBNETS[1:3]})),
+        lambda: zappa_vpc.ServiceAccess("app", _on_ids({"database_subnet_ids": EXISTING_SUBNETS[1:3]})),
         preview=False,
-        answers=_PRIVATE_ROUTE_TABLE,
+        answers=PRIVATE_ROUTE_TABLE,
     )
     network = recorded.named("app-network")
     assert network.type == "zappa-vpc:network:ExistingNetwork"
@@ -254,16 +252,17 @@ def test_service_access_on_ids_builds_its_network_as_its_child():
         # group before this was checked.
         ({}, {"database": "postgres"}, ["database_subnet_ids = []: a database needs subnets; list them"]),
         (
-            {"database_subnet_ids": _SUBNETS[1:3]},
+            {"database_subnet_ids": EXISTING_SUBNETS[1:3]},
             {"database": "mariadb"},
             ["database = mariadb: use one of: auto, none, postgres, mysql"],
         ),
         # The network's own problems and the access's, in one error.
         (
-            {"lambda_subnet_ids": _SUBNETS[:1], "route_table_ids": {}},
+            {"lambda_subnet_ids": EXISTING_SUBNETS[:1], "route_table_ids": {}},
             {"database": "mysql", "database_storage_gb": 5},
             [
-                f"lambda_subnet_ids = {_SUBNETS[:1]!r}: give subnets in at least 2 availability zones",
+                f"lambda_subnet_ids = {EXISTING_SUBNETS[:1]!r}: give subnets in at least 2 availability "
+                "zones",
                 "database_subnet_ids = []: a database needs subnets; list them",
                 "route_table_ids = {}: the gateway endpoints (s3, dynamodb) join route tables; list those of "
                 "the Lambda's and the database's subnets, or set gateway_endpoints=()",
@@ -274,7 +273,7 @@ def test_service_access_on_ids_builds_its_network_as_its_child():
 )
 def test_service_access_on_ids_with_a_bad_setting_registers_nothing(network, settings, problems):
     error, recorded = run_rejected(
-        lambda: zappa_vpc.ServiceAccess("app", _on_ids(network, **settings)), answers=_PRIVATE_ROUTE_TABLE
+        lambda: zappa_vpc.ServiceAccess("app", _on_ids(network, **settings)), answers=PRIVATE_ROUTE_TABLE
     )
     assert str(error) == "ServiceAccess: invalid args:\n" + "\n".join(f"  - {p}" for p in problems)
     assert [r.type for r in recorded.records] == ["pulumi:pulumi:Stack"]
@@ -283,7 +282,7 @@ def test_service_access_on_ids_with_a_bad_setting_registers_nothing(network, set
 def test_service_access_on_an_existing_network_it_did_not_build_keeps_its_checks():
     def program() -> None:
         network = zappa_vpc.ExistingNetwork(
-            "shared", zappa_vpc.ExistingNetworkArgs(vpc_id="vpc-1", lambda_subnet_ids=_SUBNETS[:2])
+            "shared", zappa_vpc.ExistingNetworkArgs(vpc_id="vpc-1", lambda_subnet_ids=EXISTING_SUBNETS[:2])
         )
         zappa_vpc.ServiceAccess(
             "app",
@@ -292,7 +291,7 @@ def test_service_access_on_an_existing_network_it_did_not_build_keeps_its_checks
             ),
         )
 
-    error, recorded = run_rejected(program, answers=_PRIVATE_ROUTE_TABLE)
+    error, recorded = run_rejected(program, answers=PRIVATE_ROUTE_TABLE)
     assert (
         str(error)
         == "ServiceAccess: invalid args:\n  - database_subnet_ids = []: a database needs subnets; list them"

@@ -161,13 +161,17 @@ def check_access(
 ) -> AccessCheck:
     """`args` (ServiceAccess's settings) checked against the existing network as the stack checks them,
     each problem as its message line. Pure: needs no registered resource and looks nothing up."""
-    if any(isinstance(ids, pulumi.Output) for ids in (network.database_subnet_ids, network.route_table_ids)):
-        return AccessCheck(None, [])  # check_network refuses them; nothing here can be told
+    # check_network refuses a whole list or map given as one output; only whether it is empty is unknown,
+    # so every other setting is still checked with it, and all problems come together.
+    database_subnets_given = isinstance(network.database_subnet_ids, pulumi.Output) or bool(
+        network.database_subnet_ids
+    )
+    tables_given = isinstance(network.route_table_ids, pulumi.Output) or bool(network.route_table_ids)
     wants_database = args.database != AUTO and args.database != "none"
     problems = []
-    if wants_database and not network.database_subnet_ids:
+    if wants_database and not database_subnets_given:
         problems.append(Problem("database_subnet_ids", [], "a database needs subnets; list them"))
-    if args.gateway_endpoints and not network.route_table_ids:
+    if args.gateway_endpoints and not tables_given:
         problems.append(
             Problem(
                 "route_table_ids",
@@ -180,7 +184,7 @@ def check_access(
     pattern, nat = _LIKE[network.internet_access]
     if args.database == AUTO:
         # As in the stack: a database where there are subnets for it.
-        database = DatabaseEngine.POSTGRES.value if network.database_subnet_ids else "none"
+        database = DatabaseEngine.POSTGRES.value if database_subnets_given else "none"
         args = replace(args, database=database)
     like = VpcArgs(nat_strategy=nat, bastion="none")
     try:
