@@ -254,6 +254,18 @@ def test_schema_outputs_are_what_the_stack_program_exports(schema, stack_run, st
     assert properties["zappaSettings"]["additionalProperties"]["$ref"] == "pulumi.json#/Any"
 
 
+def test_every_schema_output_of_the_patterns_is_exported_by_some_shipped_stack(schema, stack_run):
+    """The outputs are declared by hand (NETWORK_OUTPUTS, ACCESS_OUTPUTS): a name the components no longer
+    output would stay in the schema, always empty."""
+    exported = {config_key(name) for stack in shipped_stacks() for name in stack_run(stack).outputs}
+    declared = {
+        name
+        for component in PATTERN_COMPONENTS.values()
+        for name in schema["resources"][f"zappa-vpc:index:{component.__name__}"]["properties"]
+    }
+    assert declared - exported == set()
+
+
 def test_schema_outputs_of_service_access_are_what_the_python_component_outputs(schema):
     access, _ = run_program(
         lambda: ServiceAccess("app", ServiceAccessArgs(**ON_IDS_ARGS, workers=True, app_bucket=True)),
