@@ -296,7 +296,7 @@ def _holds_output(value: Any) -> bool:
     return isinstance(value, list) and any(_holds_output(item) for item in value)
 
 
-def _plain(component: str, args: dict[str, Any], hints: dict[str, Any]) -> dict[str, Any]:
+def _plain(component: str, args: dict[str, Any]) -> dict[str, Any]:
     """The settings as plain values. Another resource's output (an ARN, an account id) is refused: every
     setting is checked before anything registers, and an output has no value then. (The network's ids may
     be outputs: they are only wired, and check_network says what it could not check.)"""
@@ -323,11 +323,11 @@ def _plain(component: str, args: dict[str, Any], hints: dict[str, Any]) -> dict[
             return [whole(item, typing.get_args(hint)[0]) for item in value]
         return value
 
-    return {k: whole(v, hints.get(k)) for k, v in args.items()}
+    return {k: whole(v, _HINTS.get(k)) for k, v in args.items()}
 
 
 def _split(component: str, args: dict[str, Any]) -> tuple[VpcArgs, AccessArgs]:
-    plain = _plain(component, args, _HINTS)
+    plain = _plain(component, args)
     network_names = {f.name for f in fields(VpcArgs)}
     return (
         VpcArgs(**{k: v for k, v in plain.items() if k in network_names}),
@@ -375,7 +375,7 @@ def add_access(component: network.VpcNetwork, name: str) -> None:
 def service_access_args(args: dict[str, Any]) -> service_access.ServiceAccessArgs:
     """A hosted ServiceAccess's args: the existing network's ids, the region (the stack's by default) and
     the access settings."""
-    plain = _plain("ServiceAccess", args, _HINTS)
+    plain = _plain("ServiceAccess", args)
     ids = dict(plain.pop("network"))
     region = plain.pop("region", None) or _stack_region() or ""
     return service_access.ServiceAccessArgs(network=ExistingNetworkArgs(**ids), region=region, **plain)

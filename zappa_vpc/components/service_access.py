@@ -85,8 +85,6 @@ class ServiceAccess(pulumi.ComponentResource):
             try:
                 target = network.access_target("ServiceAccess", args)
             except InvalidOptionsError as error:
-                if not error.problems:
-                    raise
                 problems = error.problems + problems
         if problems:
             raise InvalidOptionsError.listing("ServiceAccess", problems, "args")
